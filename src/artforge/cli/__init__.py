@@ -1,0 +1,1 @@
+"""The `artforge` command: one module per verb, each a thin call into a pipeline or the trainer."""

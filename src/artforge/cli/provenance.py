@@ -1,0 +1,42 @@
+"""`artforge recipe FILE` and `artforge replay FILE --out NEW_FILE [--model RUN_DIR]`."""
+
+from __future__ import annotations
+
+import json
+
+from ..pipelines.replay import replay
+from ..provenance import read_recipe
+
+
+def register(sub, parents) -> None:
+    r = sub.add_parser("recipe", parents=parents, help="print the recipe inside a file as JSON",
+                       description="Print the recipe (how it was made) inside a PNG, GIF or MP4 as JSON.")
+    r.add_argument("file", metavar="FILE")
+    r.add_argument("--json", action="store_true", help="(the output is always JSON)")
+    r.set_defaults(func=run_recipe)
+
+    p = sub.add_parser("replay", parents=parents, help="make a file again from its recipe",
+                       description="Regenerate an output from its recipe and model; bit-identical on CPU.")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--out", required=True, metavar="NEW_FILE")
+    p.add_argument("--model", default=None, metavar="RUN_DIR", help="model folder (default: found by its hash)")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    p.set_defaults(func=run_replay)
+
+
+def run_recipe(args) -> int:
+    print(json.dumps(read_recipe(args.file), indent=2, sort_keys=True))
+    return 0
+
+
+def run_replay(args) -> int:
+    out, same = replay(args.file, args.out, args.model, args.device)
+    if args.json:
+        print(json.dumps({"out": str(out), "identical": same}))
+    elif not args.quiet:
+        verdict = {True: "bit-identical to the original", False: "NOT identical to the original "
+                   "(a different CPU, library version or device can change the last bits)",
+                   None: "in another format, so not compared"}[same]
+        print(f"replayed {args.file} -> {out}: {verdict}")
+    return 0

@@ -1,0 +1,83 @@
+"""`artforge train FAMILY DIR --run RUN_DIR [...] [key=value ...]` and `artforge train --resume RUN_DIR`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from .. import config as C
+from ..errors import UserError
+from ..training.loop import TrainingInterrupted
+
+
+def register(sub, parents) -> None:
+    p = sub.add_parser(
+        "train", parents=parents, help="train a model on a folder (or resume a run)",
+        description="Train a model: artforge train gan DIR --run RUN_DIR [options] [section.key=value ...]; "
+                    "continue one: artforge train --resume RUN_DIR [--steps N].",
+        epilog="Any config key can be set as section.key=value, e.g. gan.lr_g=0.0001 data.crop=pad "
+               "train.sample_every=100; see configs/gan/*.toml and docs/training.md for every key.")
+    p.add_argument("words", nargs="*", metavar="FAMILY DIR [key=value ...]",
+                   help="model family (gan), data folder (or 'builtin'), then config overrides")
+    p.add_argument("--run", metavar="RUN_DIR", help="folder for the new run")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in this folder exactly")
+    p.add_argument("--config", metavar="FILE.toml", help="config file (sections data, model, gan, train)")
+    p.add_argument("--preset", help="network size: tiny (laptop CPU), small, base (GPU)")
+    p.add_argument("--arch", help="lite (default, data-efficient) or dcgan (classic baseline)")
+    p.add_argument("--resolution", type=int, metavar="PX", help="image size: 32, 64, 128, 256, ...")
+    p.add_argument("--batch-size", type=int, metavar="N")
+    p.add_argument("--steps", type=int, metavar="N", help="total optimizer steps of the run")
+    p.add_argument("--device", help="auto (default), cpu, cuda, cuda:N, mps")
+    p.set_defaults(func=run, accepts_overrides=True)
+
+
+def _flag_overrides(args) -> list[str]:
+    pairs = {"model.preset": args.preset, "model.arch": args.arch, "data.resolution": args.resolution,
+             "train.batch_size": args.batch_size, "train.steps": args.steps, "train.device": args.device}
+    return [f"{k}={v}" for k, v in pairs.items() if v is not None]
+
+
+def run(args) -> int:
+    from ..training.run import check_new_run, resume_experiment
+    from ..training.tasks import families
+
+    fams = families()
+    words = list(args.words) + list(getattr(args, "overrides", []))
+    overrides = [w for w in words if "=" in w]
+    plain = [w for w in words if "=" not in w]
+    say = (lambda m: None) if args.quiet else (lambda m: print(m, file=sys.stderr))
+    if args.resume:
+        if plain or args.run:
+            raise UserError("--resume RUN_DIR takes no family, data folder or --run; "
+                            "only --steps N and key=value settings such as train.steps")
+        if args.config or args.preset or args.arch or args.resolution or args.batch_size:
+            raise UserError("--resume keeps the run's config; only --steps, --device and train.* "
+                            "logging/checkpoint settings may change")
+        fam, exp, state = resume_experiment(Path(args.resume), fams, _flag_overrides(args) + overrides)
+        run_dir = Path(args.resume)
+        say(f"resuming {run_dir} at step {state['step']} of {exp.train.steps}")
+    else:
+        if len(plain) != 2:
+            raise UserError("usage: artforge train FAMILY DIR --run RUN_DIR (e.g. artforge train gan "
+                            "./my-paintings --run runs/paintings); or artforge train --resume RUN_DIR")
+        name, data_dir = plain
+        if name not in fams:
+            raise UserError(f"unknown model family '{name}'; choose one of: {', '.join(fams)}")
+        if not args.run:
+            raise UserError("give the folder for the new run with --run RUN_DIR")
+        fam = fams[name]
+        exp = fam.experiment()
+        if args.config:
+            exp = C.merge(exp, C.load_toml(args.config), where=f" in {args.config}")
+        exp = C.apply_overrides(exp, [f"data.path={data_dir}"] + _flag_overrides(args) + overrides)
+        run_dir = Path(args.run)
+        check_new_run(run_dir)
+        state = None
+    try:
+        loop = fam.train(exp, run_dir, state, quiet=args.quiet, log=say)
+    except TrainingInterrupted as e:
+        print(f"stopped at step {e.step} ({e.signame}); checkpoint saved. Continue with: "
+              f"artforge train --resume {run_dir}", file=sys.stderr)
+        return 130
+    say(f"done: {loop.step} steps; model: {run_dir / 'model.safetensors'}; samples: {run_dir / 'samples'}")
+    return 0

@@ -1,0 +1,1 @@
+"""File formats: images with recipes, video, safetensors weights, atomic writes."""

@@ -1,0 +1,167 @@
+"""What every creating operation shares: declared parameters, a loaded model, outputs with recipes.
+
+A pipeline declares its parameters once (`Param`: type, default, range, help); the CLI options, the
+Python API checks and the studio's forms are all built from that declaration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import torch
+from torch import nn
+
+from ..errors import UserError
+from ..io.weights import WEIGHTS_NAME, file_sha256
+from ..models.pretrained import STARTER, from_pretrained, resolve_model_dir
+from ..provenance import build_recipe
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    kind: str                       # int | float | bool | str | ints (comma-separated integers)
+    default: Any
+    help: str
+    min: float | None = None
+    max: float | None = None
+    choices: tuple | None = None
+    short: str | None = None        # e.g. "-n" on the command line
+
+    def check(self, value: Any) -> Any:
+        """The value converted to this parameter's type and checked against its range."""
+        try:
+            v = self._convert(value)
+        except (TypeError, ValueError):
+            raise UserError(f"{self.name}: expected {self.kind}, got {value!r}") from None
+        items = v if self.kind == "ints" else [v]
+        if self.kind == "ints" and not items:
+            raise UserError(f"{self.name}: give at least one integer, e.g. 1,2,3")
+        for x in items:
+            if self.min is not None and x < self.min or self.max is not None and x > self.max:
+                raise UserError(f"{self.name}: {x} is out of range [{self.min}, {self.max}]")
+            if self.choices is not None and x not in self.choices:
+                raise UserError(f"{self.name}: {x!r} is not one of {', '.join(map(str, self.choices))}")
+        return v
+
+    def _convert(self, value: Any) -> Any:
+        if self.kind == "int":
+            if isinstance(value, float) and not value.is_integer() or isinstance(value, bool):
+                raise ValueError(value)
+            return int(value)
+        if self.kind == "float":
+            return float(value)
+        if self.kind == "bool":
+            if isinstance(value, str):
+                if value.lower() not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+                    raise ValueError(value)
+                return value.lower() in ("1", "true", "yes", "on")
+            return bool(value)
+        if self.kind == "ints":
+            if isinstance(value, str):
+                return [int(s) for s in value.split(",") if s.strip()]
+            return [int(x) for x in value]
+        return str(value)
+
+    def schema(self) -> dict:
+        """A JSON description of this parameter, for forms and API docs."""
+        return {k: v for k, v in {"name": self.name, "type": self.kind, "default": self.default,
+                                  "help": self.help, "min": self.min, "max": self.max,
+                                  "choices": list(self.choices) if self.choices else None}.items()
+                if v is not None}
+
+
+@dataclass
+class ModelHandle:
+    """A loaded generator plus what recipes need to know about it."""
+    module: nn.Module
+    config: dict
+    sha256: str
+    path: Path
+    name: str
+    device: torch.device = torch.device("cpu")
+
+    @property
+    def z_dim(self) -> int:
+        return int(self.config["model"]["z_dim"])
+
+    def recipe_model(self) -> dict:
+        return {"sha256": self.sha256, "name": self.name, "path": str(self.path.resolve()), "arch": self.config["arch"],
+                "config": self.config["model"]}
+
+    def recipe_dataset(self) -> dict:
+        d = self.config.get("dataset", {})
+        return {k: d.get(k, "unknown") for k in ("manifest_sha256", "licence", "consent")}
+
+
+def load_model(name_or_path: str | Path, device: str | torch.device = "cpu") -> ModelHandle:
+    folder = resolve_model_dir(name_or_path)
+    module = from_pretrained(folder, device)
+    name = STARTER if str(name_or_path) == STARTER else folder.name
+    return ModelHandle(module, module.artforge_config, file_sha256(folder / WEIGHTS_NAME), folder, name,
+                       torch.device(device))
+
+
+@dataclass
+class Output:
+    """What a pipeline made: pictures (or animation frames) with a recipe for each file to be written."""
+    images: list = field(default_factory=list)       # PIL images
+    recipes: list[dict] = field(default_factory=list)
+    kind: str = "image"                              # image | animation
+
+
+class Pipeline:
+    """Base class: subclasses set `name`, `help`, `params` and implement `run` and `replay`."""
+
+    name: ClassVar[str]
+    help: ClassVar[str]
+    params: ClassVar[tuple[Param, ...]]
+
+    def __init__(self, model: ModelHandle):
+        self.model = model
+
+    @classmethod
+    def resolve(cls, **kwargs: Any) -> dict:
+        """Defaults filled in, every value checked; an unknown name is an error naming the valid ones."""
+        known = {p.name: p for p in cls.params}
+        for k in kwargs:
+            if k not in known:
+                raise UserError(f"{cls.name}: unknown parameter '{k}'; known: {', '.join(known)}")
+        return {name: p.check(kwargs.get(name, p.default)) for name, p in known.items()}
+
+    @classmethod
+    def schema(cls) -> dict:
+        return {"name": cls.name, "help": cls.help, "params": [p.schema() for p in cls.params]}
+
+    def __call__(self, **kwargs: Any) -> Output:
+        return self.run(**self.resolve(**kwargs))
+
+    def run(self, **params: Any) -> Output:
+        raise NotImplementedError
+
+    def replay(self, recipe: dict) -> Output:
+        raise NotImplementedError
+
+    def recipe(self, output: str, params: dict, parents: list | tuple = ()) -> dict:
+        return build_recipe(self.name, output, params, self.model.recipe_model(), self.model.recipe_dataset(),
+                            parents)
+
+
+def latents(seeds: list[int], z_dim: int, device: torch.device | str = "cpu") -> torch.Tensor:
+    """One standard-normal latent per seed, each from its own generator: (len(seeds), z_dim).
+
+    A latent depends on its seed alone, never on what else is in the batch.
+    """
+    return torch.stack([torch.randn(z_dim, generator=torch.Generator().manual_seed(int(s))) for s in seeds]).to(device)
+
+
+def slerp(a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:
+    """Spherical interpolation between latents (Shoemake 1985), following the shell where Gaussians live."""
+    an, bn = a / a.norm(), b / b.norm()
+    omega = torch.arccos((an * bn).sum().clamp(-1.0, 1.0))
+    so = torch.sin(omega)
+    if so.abs() < 1e-6:
+        return (1.0 - t) * a + t * b
+    return (torch.sin((1.0 - t) * omega) / so) * a + (torch.sin(t * omega) / so) * b

@@ -1,0 +1,53 @@
+"""Walk through latent space: spherical interpolation between the latents of a list of seeds."""
+
+from __future__ import annotations
+
+import torch
+
+from ..io.images import to_pil
+from .base import Output, Param, Pipeline, latents, slerp
+
+
+class InterpolatePipeline(Pipeline):
+    """`frames` frames that pass through each seed's image in order (and back to the first with `loop`)."""
+
+    name = "interpolate"
+    help = "an animation that morphs between the images of several seeds"
+    params = (
+        Param("seeds", "ints", [1, 2, 3], "seeds to pass through, e.g. 1,2,3", 0, 2**31 - 1),
+        Param("frames", "int", 60, "number of frames", 2, 10000),
+        Param("loop", "bool", False, "return to the first seed so the animation loops seamlessly"),
+        Param("truncation", "float", 1.0, "shrink latents toward the mean", 0.0, 2.0),
+        Param("fps", "int", 24, "frames per second of the animation", 1, 60),
+        Param("batch_size", "int", 16, "frames per forward pass", 1, 512),
+    )
+
+    def path(self, seeds: list[int], frames: int, loop: bool) -> torch.Tensor:
+        """(frames, z_dim) latents along the slerp path through the seeds' latents."""
+        keys = latents(seeds, self.model.z_dim)
+        if len(seeds) == 1:
+            return keys.repeat(frames, 1)
+        if loop:
+            keys = torch.cat([keys, keys[:1]])
+        segments = len(keys) - 1
+        # A loop leaves out the last frame, which would repeat the first.
+        span = frames if loop else frames - 1
+        out = []
+        for f in range(frames):
+            u = f * segments / span
+            k = min(int(u), segments - 1)
+            out.append(slerp(keys[k], keys[k + 1], u - k))
+        return torch.stack(out)
+
+    @torch.no_grad()
+    def run(self, seeds: list[int], frames: int, loop: bool, truncation: float, fps: int,
+            batch_size: int) -> Output:
+        z = self.path(seeds, frames, loop).to(self.model.device) * truncation
+        x = torch.cat([self.model.module(z[i:i + batch_size]).float().cpu() for i in range(0, frames, batch_size)])
+        params = {"seeds": seeds, "frames": frames, "loop": loop, "truncation": truncation, "fps": fps,
+                  "batch_size": batch_size}
+        return Output(to_pil(x), [self.recipe("animation", params)], kind="animation")
+
+    def replay(self, recipe: dict) -> Output:
+        out = self(**recipe["params"])
+        return Output(out.images, [recipe], kind="animation")

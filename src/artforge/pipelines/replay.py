@@ -1,0 +1,88 @@
+"""Replay: make an output again from the recipe inside it and the model whose hash it names."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from ..errors import RecipeError, RunError
+from ..io.video import read_frames
+from ..io.weights import WEIGHTS_NAME, file_sha256
+from ..models.pretrained import STARTER, starter_dir
+from ..provenance import read_recipe
+from ..provenance.write import save_animation, save_image
+from .base import ModelHandle, Output, load_model
+
+
+def candidate_model_dirs(recipe: dict, explicit: str | None) -> list[Path | str]:
+    """Where to look for the model, most specific first: --model, the recorded path, the starter,
+    folders named in $ARTFORGE_RUNS, and run folders up to two levels below the current directory."""
+    if explicit:
+        return [explicit]
+    out: list[Path | str] = []
+    recorded = recipe.get("model", {}).get("path")
+    if recorded:
+        out.append(Path(recorded))
+    out.append(STARTER)
+    for root in filter(None, os.environ.get("ARTFORGE_RUNS", "").split(os.pathsep)):
+        out += [p.parent for p in Path(root).glob(f"**/{WEIGHTS_NAME}")]
+    cwd = Path.cwd()
+    out += [p.parent for pattern in (f"*/{WEIGHTS_NAME}", f"*/*/{WEIGHTS_NAME}") for p in cwd.glob(pattern)]
+    return out
+
+
+def find_model(recipe: dict, explicit: str | None = None, device: str = "cpu") -> ModelHandle:
+    """The model whose weights hash is the recipe's `model.sha256`; RecipeError if none is found."""
+    want = recipe.get("model", {}).get("sha256")
+    if not want:
+        raise RecipeError("the recipe has no model.sha256 (it was redacted?), so its model cannot be found; "
+                          "it cannot be replayed")
+    seen = set()
+    for cand in candidate_model_dirs(recipe, explicit):
+        folder = starter_dir() if cand == STARTER else Path(cand)
+        weights = folder / WEIGHTS_NAME
+        if folder in seen or not weights.is_file():
+            continue
+        seen.add(folder)
+        if file_sha256(weights) == want:
+            return load_model(cand, device)
+        if explicit:
+            raise RecipeError(f"--model {explicit} is not the model that made this file "
+                              f"(its weights hash {file_sha256(weights)[:12]}…, the recipe wants {want[:12]}…)")
+    if explicit:
+        raise RunError(f"--model {explicit} holds no model.safetensors")
+    raise RecipeError(f"the model that made this file (sha256 {want[:12]}…) was not found; "
+                      "give its run folder with --model RUN_DIR (or set ARTFORGE_RUNS)")
+
+
+def replay(src: str | Path, out: str | Path, model: str | None = None, device: str = "cpu") -> tuple[Path, bool | None]:
+    """Write the replayed output to `out`; also say whether it equals `src` pixel for pixel."""
+    from . import PIPELINES
+
+    recipe = read_recipe(src)
+    name = recipe.get("pipeline")
+    if name not in PIPELINES or "params" not in recipe:
+        raise RecipeError(f"{src}: the recipe names no pipeline this artforge can replay ({name!r})")
+    handle = find_model(recipe, model, device)
+    result: Output = PIPELINES[name](handle).replay(recipe)
+    out = Path(out)
+    if result.kind == "animation":
+        fps = int(recipe["params"].get("fps", 24))
+        save_animation(result.images, out, recipe, fps)
+        same = _same_frames(src, out) if Path(src).suffix.lower() == out.suffix.lower() else None
+    else:
+        save_image(result.images[0], out, recipe)
+        same = _same_pixels(Image.open(src), Image.open(out))
+    return out, same
+
+
+def _same_pixels(a: Image.Image, b: Image.Image) -> bool:
+    return np.array_equal(np.asarray(a.convert("RGB")), np.asarray(b.convert("RGB")))
+
+
+def _same_frames(a: Path, b: Path) -> bool:
+    fa, fb = read_frames(a), read_frames(b)
+    return len(fa) == len(fb) and all(_same_pixels(x, y) for x, y in zip(fa, fb))

@@ -1,0 +1,117 @@
+"""A recipe is a JSON object that says how an output was made:
+
+    {"artforge_version", "pipeline", "output" (image|grid|animation), "params",
+     "model": {"sha256", "name", "arch", "config"}, "dataset": {"manifest_sha256", "licence", "consent"},
+     "parents": [...], "created", "redacted": [...]}
+
+It travels in the file: a PNG iTXt chunk named `artforge.recipe`, a GIF comment, MP4 metadata `comment`.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+
+from .. import __version__
+from ..errors import RecipeError, UserError
+
+RECIPE_KEY = "artforge.recipe"
+# What a replay cannot do without; redacting these makes an output unreplayable, which is allowed.
+REPLAY_FIELDS = ("pipeline", "params", "model.sha256")
+
+
+def build_recipe(pipeline: str, output: str, params: dict, model: dict, dataset: dict,
+                 parents: list | tuple = ()) -> dict:
+    """A recipe for one output of `pipeline` (`output` says what the file is: image, grid, animation)."""
+    return {
+        "artforge_version": __version__,
+        "pipeline": pipeline,
+        "output": output,
+        "params": dict(params),
+        "model": dict(model),
+        "dataset": dict(dataset),
+        "parents": list(parents),
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def redact(recipe: dict, fields: list[str] | str | None) -> dict:
+    """A copy of `recipe` without the dotted `fields` (e.g. 'model.config,params.seed,created').
+
+    >>> redact({"a": 1, "b": {"c": 2, "d": 3}}, "b.c")
+    {'a': 1, 'b': {'d': 3}, 'redacted': ['b.c']}
+    """
+    if not fields:
+        return recipe
+    if isinstance(fields, str):
+        fields = [f.strip() for f in fields.split(",") if f.strip()]
+    out = copy.deepcopy(recipe)
+    for field in fields:
+        node = out
+        *parents, leaf = field.split(".")
+        for p in parents:
+            node = node.get(p) if isinstance(node, dict) else None
+        if not isinstance(node, dict) or leaf not in node:
+            raise UserError(f"--redact: the recipe has no field '{field}'; fields are: {', '.join(_paths(recipe))}")
+        del node[leaf]
+    out["redacted"] = sorted(set(out.get("redacted", [])) | set(fields))
+    return out
+
+
+def _paths(d: dict, prefix: str = "") -> list[str]:
+    out = []
+    for k, v in d.items():
+        out.append(prefix + k)
+        if isinstance(v, dict) and k != "config":
+            out += _paths(v, f"{prefix}{k}.")
+    return out
+
+
+def dumps(recipe: dict) -> str:
+    return json.dumps(recipe, sort_keys=True, separators=(",", ":"))
+
+
+def read_recipe(path: str | Path) -> dict:
+    """The recipe inside a PNG, GIF or MP4 made by artforge; RecipeError when there is none."""
+    p = Path(path)
+    if not p.is_file():
+        raise RecipeError(f"file not found: {p}")
+    text = _read_mp4_comment(p) if p.suffix.lower() in (".mp4", ".mov", ".m4v") else _read_image_text(p)
+    if not text:
+        raise RecipeError(f"{p} carries no artforge recipe (it was not made by artforge, or its metadata "
+                          "was stripped)")
+    try:
+        recipe = json.loads(text)
+    except json.JSONDecodeError:
+        raise RecipeError(f"{p} has a damaged artforge recipe (not valid JSON)") from None
+    if not isinstance(recipe, dict):
+        raise RecipeError(f"{p} has a damaged artforge recipe (not a JSON object)")
+    return recipe
+
+
+def _read_image_text(p: Path) -> str | None:
+    try:
+        with Image.open(p) as im:
+            if im.format == "PNG":
+                return im.text.get(RECIPE_KEY)
+            if im.format == "GIF":
+                comment = im.info.get("comment")
+                text = comment.decode("utf-8", "replace") if isinstance(comment, bytes) else comment
+                return text if text and text.lstrip().startswith("{") else None
+            return None
+    except (UnidentifiedImageError, OSError):
+        raise RecipeError(f"{p} is not an image artforge can read a recipe from (PNG, GIF or MP4)") from None
+
+
+def _read_mp4_comment(p: Path) -> str | None:
+    import av
+
+    try:
+        with av.open(str(p)) as c:
+            return c.metadata.get("comment")
+    except av.FFmpegError:
+        raise RecipeError(f"{p} is not a readable video") from None

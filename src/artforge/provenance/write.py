@@ -1,0 +1,32 @@
+"""Write outputs with their recipe inside."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PIL import Image
+
+from .. import __version__
+from ..errors import UserError
+from ..io.images import save_png
+from ..io.video import write_animation
+from .recipe import RECIPE_KEY, dumps, redact
+
+
+def save_image(image: Image.Image, path: str | Path, recipe: dict | None, redact_fields=None) -> Path:
+    """PNG with the recipe (minus redacted fields) in an iTXt chunk; `recipe=None` strips it."""
+    path = Path(path)
+    if path.suffix.lower() != ".png":
+        raise UserError(f"{path}: images are written as .png (so that the recipe travels with them)")
+    text = {"Software": f"artforge {__version__}"}
+    if recipe is not None:
+        text[RECIPE_KEY] = dumps(redact(recipe, redact_fields))
+    save_png(image, path, text)
+    return path
+
+
+def save_animation(frames: list[Image.Image], path: str | Path, recipe: dict | None, fps: int,
+                   redact_fields=None) -> Path:
+    comment = dumps(redact(recipe, redact_fields)) if recipe is not None else ""
+    write_animation(frames, path, fps=fps, comment=comment)
+    return Path(path)

@@ -1,0 +1,292 @@
+"""The one training loop. It owns the order of things; a model family gives it a `Task`.
+
+Per optimizer step: draw `accumulate` micro-batches; for each phase of the task (e.g. D then G) zero its
+grads, run forward+backward under autocast for each micro-batch with only that phase's network trainable,
+all-reduce grads across ranks, unscale/clip, step, update the scaler; then EMA, the task's end-of-step
+hook (e.g. ADA), logging, callbacks, and checkpoints (every N minutes/steps, at the end, on SIGINT/SIGTERM).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from ..errors import ConfigError
+from . import distributed as D
+from .checkpoint import rng_state, save_checkpoint, set_rng_state
+from .ema import EMA
+from .sampler import EpochSampler
+
+
+@dataclass
+class TrainConfig:
+    steps: int = 2000                 # total optimizer steps of the run (a resumed run stops here too)
+    batch_size: int = 32              # images per optimizer step, over all ranks and accumulation
+    accumulate: int = 1               # micro-batches per optimizer step
+    seed: int = 0
+    device: str = "auto"              # auto | cpu | cuda | cuda:N | mps
+    precision: str = "auto"           # auto (bf16/fp16 on CUDA, fp32 elsewhere) | fp32 | bf16 | fp16
+    channels_last: str = "auto"       # auto (on for CUDA) | on | off
+    grad_clip: float = 0.0            # max grad norm; 0 = off
+    ema_kimg: float = 2.0             # EMA half-life in thousands of images
+    ema_rampup: float = 0.05
+    log_every: int = 10
+    sample_every: int = 250
+    checkpoint_minutes: float = 10.0
+    checkpoint_every: int = 0         # also every N steps; 0 = off
+    keep_checkpoints: int = 2
+    threads: int = 0                  # CPU threads for torch; 0 = torch's default
+
+
+@dataclass
+class Phase:
+    name: str                         # "D", "G", "vae", ...
+    module: str                       # key in task.modules trained by this phase
+    lr: float = 2e-4
+    betas: tuple[float, float] = (0.5, 0.999)
+    every: int = 1                    # run this phase every N steps
+    freeze_others: bool = True        # other networks get no parameter grads during this phase
+
+
+class Task(Protocol):
+    modules: dict[str, nn.Module]
+    ema_module: str | None
+
+    def phases(self) -> list[Phase]: ...
+    def loss(self, phase: str, batch: torch.Tensor, step: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]: ...
+    def end_step(self, batch_size: int) -> dict[str, float]: ...
+    def state_dict(self) -> dict: ...
+    def load_state_dict(self, state: dict) -> None: ...
+
+
+class Callback:
+    """Side effects of training (sample grids, metric logs, exported weights); runs on rank 0 only."""
+
+    def on_start(self, loop: "Loop") -> None: ...
+    def on_step(self, loop: "Loop") -> None: ...
+    def on_log(self, loop: "Loop", record: dict) -> None: ...
+    def on_checkpoint(self, loop: "Loop") -> None: ...
+    def on_end(self, loop: "Loop") -> None: ...
+
+
+class TrainingInterrupted(Exception):
+    def __init__(self, step: int, signame: str):
+        super().__init__(f"stopped by {signame} at step {step}")
+        self.step, self.signame = step, signame
+
+
+def pick_device(name: str, local_rank: int = 0) -> torch.device:
+    if name != "auto":
+        return torch.device(name)
+    if torch.cuda.is_available():
+        return torch.device("cuda", local_rank)
+    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def pick_precision(name: str, device: torch.device) -> torch.dtype | None:
+    """The autocast dtype, or None for plain fp32."""
+    if name == "auto":
+        if device.type != "cuda":
+            return None
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[name]
+
+
+@dataclass
+class Loop:
+    task: Task
+    data: object                      # has __len__ and batch(indices, generator) -> (B, ...) tensor
+    config: TrainConfig
+    run_dir: Path
+    callbacks: list[Callback] = field(default_factory=list)
+    extra_state: dict = field(default_factory=dict)   # saved in every checkpoint (config, manifest hash, ...)
+    quiet: bool = False
+    write_checkpoints: bool = True    # off for benchmarks and dry runs: nothing is written to run_dir
+
+    def __post_init__(self) -> None:
+        cfg = self.config
+        if cfg.threads > 0:
+            torch.set_num_threads(cfg.threads)
+        self.device = pick_device(cfg.device)
+        self.dist = D.init_from_env(self.device.type)
+        if self.dist.enabled and self.device.type == "cuda":
+            self.device = torch.device("cuda", self.dist.local_rank)
+            torch.cuda.set_device(self.device)
+        self.amp_dtype = pick_precision(cfg.precision, self.device)
+        channels_last = cfg.channels_last == "on" or (cfg.channels_last == "auto" and self.device.type == "cuda")
+        self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
+        for m in self.task.modules.values():
+            m.to(self.device, memory_format=self.memory_format)
+            D.broadcast_module(m, self.dist)
+        self.micro = cfg.batch_size // (cfg.accumulate * self.dist.world)
+        if self.micro < 1 or self.micro * cfg.accumulate * self.dist.world != cfg.batch_size:
+            raise ConfigError(f"train.batch_size={cfg.batch_size} must be a multiple of train.accumulate="
+                              f"{cfg.accumulate} x {self.dist.world} process(es)")
+        self.optimizers = {
+            ph.name: torch.optim.Adam(self.task.modules[ph.module].parameters(), lr=ph.lr, betas=ph.betas)
+            for ph in self.task.phases()
+        }
+        fp16 = self.amp_dtype == torch.float16
+        self.scalers = {ph: torch.amp.GradScaler(self.device.type, enabled=fp16) for ph in self.optimizers}
+        src = self.task.modules.get(self.task.ema_module) if self.task.ema_module else None
+        self.ema = EMA(src, cfg.ema_kimg, cfg.ema_rampup) if src is not None else None
+        torch.manual_seed(cfg.seed * 7919 + self.dist.rank)
+        self.sampler = EpochSampler(len(self.data), cfg.seed, self.dist.rank, self.dist.world)
+        self.data_generator = torch.Generator().manual_seed(cfg.seed * 104_729 + self.dist.rank)
+        self.step, self.nimg, self.elapsed_s = 0, 0, 0.0
+        self.last_logs: dict[str, float] = {}
+        self._stop: str | None = None
+
+    # -- state ---------------------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        return {
+            "modules": {k: m.state_dict() for k, m in self.task.modules.items()},
+            "ema": self.ema.state_dict() if self.ema else {},
+            "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
+            "scalers": {k: s.state_dict() for k, s in self.scalers.items()},
+            "task": self.task.state_dict(),
+            "sampler": self.sampler.state_dict(),
+            "data_rng": self.data_generator.get_state(),
+            "rng": rng_state(),
+            "nimg": self.nimg, "elapsed_s": self.elapsed_s,
+            **self.extra_state,
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        for k, m in self.task.modules.items():
+            m.load_state_dict(state["modules"][k])
+        if self.ema:
+            self.ema.load_state_dict(state["ema"])
+        for k, o in self.optimizers.items():
+            o.load_state_dict(state["optimizers"][k])
+        for k, s in self.scalers.items():
+            s.load_state_dict(state["scalers"][k])
+        self.task.load_state_dict(state["task"])
+        self.sampler.load_state_dict(state["sampler"])
+        self.step, self.nimg, self.elapsed_s = int(state["step"]), int(state["nimg"]), float(state["elapsed_s"])
+        if self.dist.is_main:  # other ranks keep fresh streams: exact resume is a single-process promise
+            self.data_generator.set_state(state["data_rng"])
+            set_rng_state(state["rng"])
+
+    def checkpoint(self) -> Path | None:
+        if not self.dist.is_main or not self.write_checkpoints:
+            return None
+        path = save_checkpoint(self.run_dir, self.state_dict(), self.step, self.config.keep_checkpoints)
+        for cb in self.callbacks:
+            cb.on_checkpoint(self)
+        return path
+
+    # -- the loop ------------------------------------------------------------------------------
+    def _train_step(self) -> dict[str, torch.Tensor]:
+        cfg, logs = self.config, {}
+        batches = [self.data.batch(self.sampler.next(self.micro), self.data_generator)
+                   .to(self.device, memory_format=self.memory_format, non_blocking=True)
+                   for _ in range(cfg.accumulate)]
+        for ph in self.task.phases():
+            if self.step % ph.every:
+                continue
+            for name, m in self.task.modules.items():
+                if name == ph.module or ph.freeze_others:
+                    m.requires_grad_(name == ph.module)
+            opt, scaler = self.optimizers[ph.name], self.scalers[ph.name]
+            opt.zero_grad(set_to_none=True)
+            for batch in batches:
+                with torch.autocast(self.device.type, dtype=self.amp_dtype or torch.float32,
+                                    enabled=self.amp_dtype is not None):
+                    loss, phase_logs = self.task.loss(ph.name, batch, self.step)
+                scaler.scale(loss / cfg.accumulate).backward()
+                logs.update(phase_logs)
+            params = list(self.task.modules[ph.module].parameters())
+            D.all_reduce_grads(params, self.dist)
+            if cfg.grad_clip > 0:
+                scaler.unscale_(opt)
+                torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
+            scaler.step(opt)
+            scaler.update()
+        return logs
+
+    def run(self) -> None:
+        cfg = self.config
+        main = self.dist.is_main
+        bar = tqdm(total=cfg.steps, initial=self.step, disable=self.quiet or not main, unit="step",
+                   dynamic_ncols=True, desc="training")
+        with self._signals():
+            if main:
+                for cb in self.callbacks:
+                    cb.on_start(self)
+            t_last_ckpt = t_log = time.monotonic()
+            steps_since_log = 0
+            while self.step < cfg.steps:
+                t0 = time.monotonic()
+                logs = self._train_step()
+                self.step += 1
+                self.nimg += cfg.batch_size
+                steps_since_log += 1
+                if self.ema:
+                    self.ema.update(self.task.modules[self.task.ema_module], self.nimg, cfg.batch_size)
+                extra = self.task.end_step(cfg.batch_size)
+                self.elapsed_s += time.monotonic() - t0
+                bar.update(1)
+                if self.step % cfg.log_every == 0 or self.step == cfg.steps:
+                    now = time.monotonic()
+                    rec = {"step": self.step, "kimg": self.nimg / 1000,
+                           **{k: float(v) for k, v in logs.items()}, **extra,
+                           "sec_per_step": (now - t_log) / steps_since_log,
+                           "img_per_s": cfg.batch_size * steps_since_log / max(now - t_log, 1e-9),
+                           "elapsed_s": self.elapsed_s}
+                    if self.dist.enabled:
+                        rec["world"] = self.dist.world
+                        rec["ranks_in_sync"] = all(D.params_agree(m, self.dist, self.device)
+                                                   for m in self.task.modules.values())
+                    t_log, steps_since_log, self.last_logs = now, 0, rec
+                    bar.set_postfix({k: f"{v:.3g}" for k, v in rec.items() if k.startswith(("loss", "aug"))})
+                    if main:
+                        for cb in self.callbacks:
+                            cb.on_log(self, rec)
+                if main:
+                    for cb in self.callbacks:
+                        cb.on_step(self)
+                stop = D.any_rank(self._stop is not None, self.dist, self.device)
+                due = (time.monotonic() - t_last_ckpt) / 60 >= cfg.checkpoint_minutes or (
+                    cfg.checkpoint_every > 0 and self.step % cfg.checkpoint_every == 0)
+                if stop or (due and self.step < cfg.steps):
+                    self.checkpoint()
+                    t_last_ckpt = time.monotonic()
+                if stop:
+                    bar.close()
+                    raise TrainingInterrupted(self.step, self._stop or "another rank")
+            self.checkpoint()
+            bar.close()
+            if main:
+                for cb in self.callbacks:
+                    cb.on_end(self)
+
+    @contextlib.contextmanager
+    def _signals(self):
+        """SIGINT/SIGTERM ask for a clean stop: the current step finishes, then a checkpoint is written."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def handler(signum, frame):
+            if self._stop is not None:  # a second Ctrl-C stops at once
+                raise KeyboardInterrupt
+            self._stop = signal.Signals(signum).name
+
+        old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for s, h in old.items():
+                signal.signal(s, h)

@@ -1,0 +1,12 @@
+"""Model families the loop can train, by name."""
+
+from __future__ import annotations
+
+from ..run import Family
+
+
+def families() -> dict[str, Family]:
+    """Imported on call, so `import artforge.training` stays light."""
+    from . import gan
+
+    return {"gan": Family("gan", gan.GANExperiment, gan.train)}

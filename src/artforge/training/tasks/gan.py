@@ -1,0 +1,190 @@
+"""The GAN family's part of training: its experiment config and its `step(batch) -> losses`.
+
+One generator forward per step serves both phases (as in the DCGAN reference loop): the D phase scores
+the detached fakes, then the G phase scores the same fakes with the updated D.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from ... import __version__
+from ...config import to_dict
+from ...data import DataConfig, load_dataset
+from ...errors import ConfigError, RunError
+from ...io.atomic import atomic_write_text
+from ...losses.adversarial import D_LOSSES, G_LOSSES, r1_penalty
+from ...models import ARCHS, PRESETS, build_discriminator, build_generator
+from ..augment import AdaptiveAugment, diff_augment
+from ..callbacks import ExportWeights, MetricsLog, SampleGrid
+from ..loop import Loop, Phase, TrainConfig
+from ..run import write_train_file
+
+
+@dataclass
+class GANModelConfig:
+    arch: str = "lite"              # lite (default, data-efficient) | dcgan (the classic baseline)
+    preset: str = "tiny"            # tiny (laptop CPU) | small | base (GPU)
+    z_dim: int = 0                  # 0 = the preset's value
+    g_channels: int = 0
+    d_channels: int = 0
+    max_channels: int = 0
+
+
+@dataclass
+class GANLossConfig:
+    loss: str = "auto"              # hinge | nonsaturating | auto (hinge for lite, nonsaturating for dcgan)
+    augment: str = "auto"           # comma list of color,translation,cutout | none | auto (all for lite, none for dcgan)
+    ada: bool = True                # adapt the augmentation probability to D's overfitting (else fixed aug_p)
+    aug_p: float = 0.0              # starting (or fixed) augmentation probability
+    ada_target: float = 0.6         # target E[sign(D(real))]
+    ada_kimg: float = 20.0          # how fast p may move: from 0 to 1 in this many thousand images
+    r1_gamma: float = 0.0           # R1 weight; 0 = off (lite's D is spectrally normalised)
+    r1_every: int = 16              # lazy R1: every N steps, scaled up by N
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+
+
+@dataclass
+class GANExperiment:
+    data: DataConfig = field(default_factory=DataConfig)
+    model: GANModelConfig = field(default_factory=GANModelConfig)
+    gan: GANLossConfig = field(default_factory=GANLossConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+
+def network_config(exp: GANExperiment) -> dict:
+    """The architecture's own config fields: preset values, explicit overrides, the data resolution."""
+    m = exp.model
+    if m.arch not in ARCHS:
+        raise ConfigError(f"model.arch='{m.arch}' is not known; choose one of: {', '.join(ARCHS)}")
+    if m.preset not in PRESETS:
+        raise ConfigError(f"model.preset='{m.preset}' is not known; choose one of: {', '.join(PRESETS)}")
+    cfg = dict(PRESETS[m.preset])
+    for key in ("z_dim", "g_channels", "d_channels", "max_channels"):
+        if getattr(m, key) > 0:
+            cfg[key] = getattr(m, key)
+    cfg["resolution"] = exp.data.resolution
+    return cfg
+
+
+def resolved_loss(exp: GANExperiment) -> tuple[str, str]:
+    """(loss name, augment policy) with 'auto' decided by the architecture."""
+    lite = exp.model.arch == "lite"
+    loss = exp.gan.loss if exp.gan.loss != "auto" else ("hinge" if lite else "nonsaturating")
+    aug = exp.gan.augment if exp.gan.augment != "auto" else ("color,translation,cutout" if lite else "none")
+    if loss not in D_LOSSES:
+        raise ConfigError(f"gan.loss='{loss}' is not known; choose one of: auto, {', '.join(D_LOSSES)}")
+    return loss, "" if aug in ("none", "") else aug
+
+
+class GANTask:
+    """G and D, their losses, DiffAugment with an adaptive probability, optional lazy R1."""
+
+    ema_module = "G"
+
+    def __init__(self, exp: GANExperiment):
+        self.exp = exp
+        self.net_config = network_config(exp)
+        self.modules = {"G": build_generator(exp.model.arch, self.net_config),
+                        "D": build_discriminator(exp.model.arch, self.net_config)}
+        self.z_dim = self.modules["G"].config.z_dim
+        loss, self.policy = resolved_loss(exp)
+        self.d_loss, self.g_loss = D_LOSSES[loss], G_LOSSES[loss]
+        g = exp.gan
+        if self.policy:
+            diff_augment(torch.zeros(1, 3, 8, 8), 0.0, self.policy)  # an unknown op fails now, not mid-run
+        self.ada = AdaptiveAugment(p=g.aug_p, target=g.ada_target, ada_kimg=g.ada_kimg,
+                                   enabled=g.ada and bool(self.policy))
+        self._fakes: list[torch.Tensor] = []
+        self.fixed_z = torch.randn(64, self.z_dim, generator=torch.Generator().manual_seed(exp.train.seed + 1))
+
+    def phases(self) -> list[Phase]:
+        g = self.exp.gan
+        betas = (g.beta1, g.beta2)
+        return [Phase("D", "D", g.lr_d, betas, freeze_others=False), Phase("G", "G", g.lr_g, betas)]
+
+    def _augment(self, x: torch.Tensor) -> torch.Tensor:
+        return diff_augment(x, self.ada.p, self.policy) if self.policy and self.ada.p > 0 else x
+
+    def loss(self, phase: str, batch: torch.Tensor, step: int):
+        G, D = self.modules["G"], self.modules["D"]
+        if phase == "D":
+            z = torch.randn(batch.shape[0], self.z_dim, device=batch.device)
+            fake = G(z)
+            self._fakes.append(fake)
+            r1 = self.exp.gan.r1_gamma > 0 and step % self.exp.gan.r1_every == 0
+            real = batch.detach().requires_grad_(True) if r1 else batch
+            real_logits = D(self._augment(real))
+            fake_logits = D(self._augment(fake.detach()))
+            loss = self.d_loss(real_logits, fake_logits)
+            self.ada.accumulate(real_logits)
+            logs = {"loss/D": loss.detach(), "D_real": real_logits.detach().float().mean(),
+                    "D_fake": fake_logits.detach().float().mean()}
+            if r1:
+                penalty = r1_penalty(real_logits, real)
+                loss = loss + penalty * (self.exp.gan.r1_gamma / 2 * self.exp.gan.r1_every)
+                logs["r1"] = penalty.detach()
+            return loss, logs
+        fake = self._fakes.pop(0)
+        loss = self.g_loss(D(self._augment(fake)))
+        return loss, {"loss/G": loss.detach()}
+
+    def end_step(self, batch_size: int) -> dict[str, float]:
+        self._fakes.clear()
+        self.ada.update(batch_size)
+        return {"aug_p": self.ada.p} if self.policy else {}
+
+    def state_dict(self) -> dict:
+        return {"ada": self.ada.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.ada.load_state_dict(state["ada"])
+
+    @torch.no_grad()
+    def preview(self, loop: Loop) -> torch.Tensor:
+        """The EMA generator on fixed latents: the same 64 faces of the model at every sample step."""
+        G = loop.ema.module if loop.ema else self.modules["G"]
+        z = self.fixed_z.to(loop.device)
+        return torch.cat([G(z[i:i + 16]).float().cpu() for i in range(0, len(z), 16)])
+
+    def inference_config(self, dataset: dict) -> dict:
+        """What `config.json` holds: enough to build and use the generator, and where its data came from."""
+        return {"family": "gan", "arch": self.exp.model.arch, "model": self.net_config,
+                "artforge_version": __version__, "dataset": dataset}
+
+
+def train(exp: GANExperiment, run_dir: Path, state: dict | None = None, quiet: bool = False,
+          log: Callable[[str], None] = print) -> Loop:
+    """Train (or, given a checkpoint `state`, continue) a GAN run in `run_dir`."""
+    data = load_dataset(exp.data, progress=not quiet)
+    if data.report.bad or data.report.duplicates:
+        log(data.report.summary())
+    if state is not None and state.get("manifest_sha256") != data.manifest_sha256:
+        raise RunError(f"the images in {exp.data.path} changed since this run started; resuming needs the same "
+                       "data (see manifest.json in the run); start a new run to train on the new set")
+    task = GANTask(exp)
+    run_dir = Path(run_dir)
+    dataset_info = {"manifest_sha256": data.manifest_sha256, "images": len(data),
+                    "licence": data.manifest.get("licence", "unknown"),
+                    "consent": data.manifest.get("consent", "unknown")}
+    if state is None:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_train_file(run_dir, "gan", exp)
+        atomic_write_text(run_dir / "manifest.json", json.dumps(data.manifest, indent=2) + "\n")
+    callbacks = [ExportWeights(run_dir, task.inference_config(dataset_info)), MetricsLog(run_dir),
+                 SampleGrid(run_dir, exp.train.sample_every, task.preview)]
+    extra = {"config": json.dumps(to_dict(exp)), "manifest_sha256": data.manifest_sha256,
+             "artforge_version": __version__}
+    loop = Loop(task, data, exp.train, run_dir, callbacks, extra_state=extra, quiet=quiet)
+    if state is not None:
+        loop.load_state_dict(state)
+    loop.run()
+    return loop

@@ -1,0 +1,90 @@
+"""Shared fixtures: a private cache, a tiny image folder, tiny CPU training settings."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image, ImageDraw
+
+# Two threads like CI's machine; results are deterministic for a fixed thread count.
+torch.set_num_threads(2)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache(tmp_path_factory):
+    """Keep dataset caches (and the materialized built-in set) out of the user's home."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("ARTFORGE_CACHE_DIR", str(tmp_path_factory.mktemp("artforge-cache")))
+    mp.delenv("ARTFORGE_RUNS", raising=False)
+    yield
+    mp.undo()
+
+
+def draw_art(i: int, size: int = 40) -> Image.Image:
+    """A small deterministic picture: a coloured disc on a two-tone background."""
+    rng = np.random.default_rng(i)
+    top, bottom, disc = (tuple(int(c) for c in rng.integers(0, 256, 3)) for _ in range(3))
+    img = Image.new("RGB", (size, size), top)
+    d = ImageDraw.Draw(img)
+    d.rectangle([0, size // 2, size, size], fill=bottom)
+    r = int(rng.integers(size // 6, size // 3))
+    cx, cy = (int(v) for v in rng.integers(r, size - r, 2))
+    d.ellipse([cx - r, cy - r, cx + r, cy + r], fill=disc)
+    return img
+
+
+@pytest.fixture
+def image_dir(tmp_path) -> Path:
+    """A folder of 12 small PNG images."""
+    folder = tmp_path / "art"
+    folder.mkdir()
+    for i in range(12):
+        draw_art(i).save(folder / f"art{i:02d}.png")
+    return folder
+
+
+# Tiny settings for real training steps on CPU in well under a second each.
+TINY = ["data.resolution=32", "model.preset=tiny", "train.batch_size=8", "train.log_every=1",
+        "train.sample_every=0", "train.checkpoint_minutes=60", "train.device=cpu"]
+
+
+@pytest.fixture
+def tiny_overrides() -> list[str]:
+    return list(TINY)
+
+
+def run_cli(*argv: str) -> int:
+    from artforge.cli.main import main
+
+    return main([str(a) for a in argv])
+
+
+@pytest.fixture
+def cli():
+    return run_cli
+
+
+@pytest.fixture
+def subprocess_env() -> dict:
+    env = dict(os.environ)
+    env["PYTHONUNBUFFERED"] = "1"
+    env["OMP_NUM_THREADS"] = "1"
+    return env
+
+
+@pytest.fixture(scope="session")
+def trained_run(tmp_path_factory) -> Path:
+    """A run trained for a few real steps at 32 px (shared by the pipeline and CLI tests)."""
+    root = tmp_path_factory.mktemp("trained")
+    folder = root / "art"
+    folder.mkdir()
+    for i in range(12):
+        draw_art(i).save(folder / f"art{i:02d}.png")
+    (folder / "dataset.toml").write_text('licence = "CC-BY-4.0"\nconsent = "my own work"\n')
+    run = root / "run"
+    assert run_cli("train", "gan", folder, "--run", run, "--steps", 3, "--quiet", *TINY) == 0
+    return run

@@ -1,0 +1,140 @@
+"""The training loop on real GAN steps: learning, exact resume, checkpoints, signals, bad input."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from artforge.training.checkpoint import latest_checkpoint, load_checkpoint
+
+
+def _weights(run: Path) -> dict:
+    return load_file(str(run / "model.safetensors"))
+
+
+def test_train_writes_a_complete_run(cli, image_dir, tmp_path, tiny_overrides):
+    run = tmp_path / "run"
+    assert cli("train", "gan", image_dir, "--run", run, "--steps", 4, "--quiet", *tiny_overrides,
+               "train.sample_every=2") == 0
+    for name in ("train.json", "config.json", "model.safetensors", "manifest.json", "metrics.jsonl",
+                 "loss.png", "samples/latest.png", "samples/step-00000004.png"):
+        assert (run / name).exists(), name
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records] == [1, 2, 3, 4]
+    assert {"loss/D", "loss/G", "aug_p", "img_per_s"} <= set(records[-1])
+    assert list((run / "tensorboard").glob("events.out.tfevents.*")), "TensorBoard events expected"
+    ckpt, step = latest_checkpoint(run)
+    state = load_checkpoint(ckpt)
+    assert step == 4 and state["nimg"] == 32
+    assert {"modules", "ema", "optimizers", "scalers", "rng", "sampler", "data_rng", "task", "config",
+            "manifest_sha256", "artforge_version"} <= set(state)
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert len(manifest["files"]) == 12 and manifest["licence"] == "unknown"
+    assert state["manifest_sha256"] == json.loads((run / "config.json").read_text())["dataset"]["manifest_sha256"]
+
+
+def test_resumed_run_equals_uninterrupted_run(cli, image_dir, tmp_path, tiny_overrides):
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert cli("train", "gan", image_dir, "--run", a, "--steps", 6, "--quiet", *tiny_overrides) == 0
+    assert cli("train", "gan", image_dir, "--run", b, "--steps", 3, "--quiet", *tiny_overrides) == 0
+    assert cli("train", "--resume", b, "--steps", 6, "--quiet") == 0
+    wa, wb = _weights(a), _weights(b)
+    assert wa.keys() == wb.keys()
+    for k in wa:
+        assert torch.equal(wa[k], wb[k]), f"EMA weight {k} differs after resume"
+    sa = load_checkpoint(latest_checkpoint(a)[0])
+    sb = load_checkpoint(latest_checkpoint(b)[0])
+    for net in ("G", "D"):
+        for k, v in sa["modules"][net].items():
+            assert torch.equal(v, sb["modules"][net][k]), f"{net}.{k} differs after resume"
+    assert sa["task"] == sb["task"]
+
+
+def test_gan_overfits_a_single_image(tmp_path):
+    """With one solid-colour picture to learn, the generator's output must move to that colour."""
+    from PIL import Image
+
+    from artforge.config import apply_overrides
+    from artforge.training.tasks.gan import GANExperiment, train
+
+    folder = tmp_path / "one"
+    folder.mkdir()
+    Image.new("RGB", (32, 32), (220, 40, 40)).save(folder / "red.png")
+    exp = apply_overrides(GANExperiment(), [
+        f"data.path={folder}", "data.resolution=32", "train.batch_size=8", "train.steps=60",
+        "train.sample_every=0", "train.log_every=10", "train.device=cpu", "gan.augment=none",
+        "train.ema_kimg=0.05", "gan.lr_g=0.002", "gan.lr_d=0.002"])
+    target = torch.tensor([220, 40, 40]).float() / 127.5 - 1
+    loop = train(exp, tmp_path / "run", quiet=True, log=lambda m: None)
+    with torch.no_grad():
+        out = loop.ema.module(torch.randn(16, loop.task.z_dim)).mean(dim=(0, 2, 3))
+    assert (out - target).abs().max() < 0.35, f"mean colour {out} far from {target}"
+
+
+def test_checkpoint_on_sigterm_then_resume(image_dir, tmp_path, tiny_overrides, subprocess_env):
+    run = tmp_path / "run"
+    cmd = [sys.executable, "-m", "artforge", "train", "gan", str(image_dir), "--run", str(run), "--steps",
+           "100000", "--quiet", *tiny_overrides]
+    proc = subprocess.Popen(cmd, env=subprocess_env, stderr=subprocess.PIPE, text=True)
+    _wait_for(lambda: (run / "metrics.jsonl").exists() and (run / "metrics.jsonl").stat().st_size > 0, proc)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "artforge train --resume" in err and "Traceback" not in err
+    found = latest_checkpoint(run)
+    assert found is not None and found[1] >= 1
+    assert subprocess.run([*cmd[:3], "train", "--resume", str(run), "--steps", str(found[1] + 2), "--quiet"],
+                          env=subprocess_env).returncode == 0
+    assert latest_checkpoint(run)[1] == found[1] + 2
+
+
+def test_sigkill_loses_at_most_the_work_since_the_last_checkpoint(image_dir, tmp_path, tiny_overrides,
+                                                                  subprocess_env):
+    run = tmp_path / "run"
+    cmd = [sys.executable, "-m", "artforge", "train", "gan", str(image_dir), "--run", str(run), "--steps",
+           "100000", "--quiet", *tiny_overrides, "train.checkpoint_every=2"]
+    proc = subprocess.Popen(cmd, env=subprocess_env, stderr=subprocess.DEVNULL)
+    _wait_for(lambda: (latest_checkpoint(run) or (None, 0))[1] >= 4, proc)
+    proc.kill()
+    proc.wait(timeout=30)
+    path, step = latest_checkpoint(run)
+    assert load_checkpoint(path)["step"] == step  # the pointer names a complete checkpoint
+    rc = subprocess.run([sys.executable, "-m", "artforge", "train", "--resume", str(run), "--steps",
+                         str(step + 1), "--quiet"], env=subprocess_env).returncode
+    assert rc == 0 and latest_checkpoint(run)[1] == step + 1
+
+
+def _wait_for(cond, proc, timeout=120):
+    t0 = time.monotonic()
+    while not cond():
+        if proc.poll() is not None:
+            raise AssertionError(f"training exited early with {proc.returncode}")
+        if time.monotonic() - t0 > timeout:
+            proc.kill()
+            raise AssertionError("timed out waiting for training")
+        time.sleep(0.1)
+
+
+@pytest.mark.parametrize("precision", ["bf16", "fp16"])
+def test_mixed_precision_steps_run_on_cpu(cli, image_dir, tmp_path, tiny_overrides, precision):
+    run = tmp_path / precision
+    assert cli("train", "gan", image_dir, "--run", run, "--steps", 2, "--quiet", *tiny_overrides,
+               f"train.precision={precision}", "train.channels_last=on") == 0
+    w = _weights(run)
+    assert all(torch.isfinite(v.float()).all() for v in w.values())
+
+
+def test_gradient_accumulation_and_r1(cli, image_dir, tmp_path, tiny_overrides):
+    run = tmp_path / "acc"
+    assert cli("train", "gan", image_dir, "--run", run, "--steps", 2, "--quiet", *tiny_overrides,
+               "train.accumulate=2", "gan.r1_gamma=1.0", "gan.r1_every=1") == 0
+    rec = json.loads((run / "metrics.jsonl").read_text().splitlines()[-1])
+    assert rec["r1"] >= 0 and rec["step"] == 2
