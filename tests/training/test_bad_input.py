@@ -12,10 +12,12 @@ from artforge.training.checkpoint import latest_checkpoint, load_checkpoint
 
 
 def _one_line_error(capsys) -> str:
-    err = capsys.readouterr().err.strip()
-    assert err.startswith("error: ") and "Traceback" not in err
-    assert len(err.splitlines()) == 1, err
-    return err
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    # Progress bars may come first (they go to stderr too); the error itself is one line.
+    errors = [line for line in err.replace("\r", "\n").splitlines() if line.startswith("error")]
+    assert len(errors) == 1 and err.rstrip().endswith(errors[0]), err
+    return errors[0]
 
 
 @pytest.mark.parametrize("setup, expect", [

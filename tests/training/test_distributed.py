@@ -15,7 +15,7 @@ from artforge.training.checkpoint import latest_checkpoint, load_checkpoint
 def test_two_process_gloo_training(image_dir, tmp_path, tiny_overrides, subprocess_env):
     run = tmp_path / "ddp"
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-           "-m", "artforge", "train", "gan", str(image_dir), "--run", str(run), "--steps", "3", "--quiet",
+           "-m", "artforge", "train", "gan", str(image_dir), "--run-dir", str(run), "--steps", "3", "--quiet",
            *tiny_overrides]
     proc = subprocess.run(cmd, env=subprocess_env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]

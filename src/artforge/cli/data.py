@@ -32,9 +32,13 @@ def register(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentPar
     )
     p.add_argument("dir", metavar="DIR", help="a folder of images, or 'builtin'")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a summary")
-    p.add_argument("--resolution", type=int, default=defaults.resolution, help="training size in px (default: %(default)s)")
+    p.add_argument(
+        "--resolution", type=int, default=defaults.resolution, help="training size in px (default: %(default)s)"
+    )
     p.add_argument("--crop", choices=CROPS, default=defaults.crop, help="non-square policy (default: %(default)s)")
-    p.add_argument("--background", default=defaults.background, help="colour under transparency (default: %(default)s)")
+    p.add_argument(
+        "--background", default=defaults.background, help="colour under transparency (default: %(default)s)"
+    )
     p.add_argument(
         "--max-pixels", type=int, default=defaults.max_pixels, help="skip images with more pixels (default: %(default)s)"
     )

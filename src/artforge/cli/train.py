@@ -19,7 +19,9 @@ def register(sub, parents) -> None:
                "train.sample_every=100; see configs/gan/*.toml and docs/training.md for every key.")
     p.add_argument("words", nargs="*", metavar="FAMILY DIR [key=value ...]",
                    help="model family (gan), data folder (or 'builtin'), then config overrides")
-    p.add_argument("--run", metavar="RUN_DIR", help="folder for the new run")
+    p.add_argument("--run", "--run-dir", dest="run", metavar="RUN_DIR",
+                   help="folder for the new run (--run-dir is the same; use it under torchrun, whose own "
+                        "--run-path option swallows --run)")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in this folder exactly")
     p.add_argument("--config", metavar="FILE.toml", help="config file (sections data, model, gan, train)")
     p.add_argument("--preset", help="network size: tiny (laptop CPU), small, base (GPU)")

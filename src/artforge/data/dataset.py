@@ -59,9 +59,18 @@ def cache_root(cfg: DataConfig) -> Path:
 
 def resolve_data_path(cfg: DataConfig) -> Path:
     """The folder `cfg.path` names: 'builtin' is written to the cache on first use; missing -> DataError."""
-    if cfg.path == "builtin":
-        return builtin_folder(cache_root(cfg))
-    return require_folder(cfg.path)
+    if not str(cfg.path).strip():  # Path("") would quietly mean the current folder
+        raise DataError("data.path is empty; give a folder of images, or 'builtin'")
+    if cfg.path != "builtin":
+        return require_folder(cfg.path)
+    root = cache_root(cfg)
+    try:
+        return builtin_folder(root)
+    except OSError as e:
+        raise DataError(
+            f"cannot write the built-in images under {root} ({e.strerror or e});"
+            " set ARTFORGE_CACHE_DIR to a writable folder"
+        ) from None
 
 
 def build_manifest(report: CheckReport, cfg: DataConfig) -> dict:
@@ -130,7 +139,7 @@ class ImageDataset:
         Exactly two uniform numbers per image are drawn whatever the settings, so a resumed run that
         restores the generator state gets the same batches.
         """
-        idx = torch.as_tensor(indices, dtype=torch.long).reshape(-1)
+        idx = torch.as_tensor(indices, dtype=torch.long).reshape(-1).cpu()
         u = torch.rand((len(idx), 2), generator=generator, device=generator.device).cpu()  # (B, 2)
         if self._stack is not None:
             x = self._stack[idx]  # (B, 3, R, R)

@@ -170,6 +170,7 @@ def train(exp: GANExperiment, run_dir: Path, state: dict | None = None, quiet: b
     if state is not None and state.get("manifest_sha256") != data.manifest_sha256:
         raise RunError(f"the images in {exp.data.path} changed since this run started; resuming needs the same "
                        "data (see manifest.json in the run); start a new run to train on the new set")
+    torch.manual_seed(exp.train.seed)  # the same seed gives the same initial networks
     task = GANTask(exp)
     run_dir = Path(run_dir)
     dataset_info = {"manifest_sha256": data.manifest_sha256, "images": len(data),
