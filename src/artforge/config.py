@@ -97,7 +97,7 @@ def _coerce(value: Any, tp: Any, key: str) -> Any:
             return tuple(items) if origin is tuple else items
     except (TypeError, ValueError):
         name = getattr(tp, "__name__", str(tp))
-        raise ConfigError(f"config key '{key}' wants a {name}, got {value!r}") from None
+        raise ConfigError(f"config key '{key}' must be of type {name}, got {value!r}") from None
     return value
 
 
