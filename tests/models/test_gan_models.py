@@ -153,3 +153,33 @@ def test_generator_is_a_pure_function_of_z():
     with torch.no_grad():
         assert torch.equal(G(z), G(z))
         assert torch.allclose(G(z)[1:2], G(z[1:2]), atol=1e-6)  # eval mode: no batch coupling
+
+
+def test_dcgan_defaults_are_the_pytorch_reference_network():
+    """Same weights -> same outputs as the DCGAN of the PyTorch examples (nz=100, ngf=ndf=64, 64 px)."""
+    from torch import nn
+
+    nz, ngf, ndf = 100, 64, 64
+    ref_g = nn.Sequential(
+        nn.ConvTranspose2d(nz, ngf * 8, 4, 1, 0, bias=False), nn.BatchNorm2d(ngf * 8), nn.ReLU(True),
+        nn.ConvTranspose2d(ngf * 8, ngf * 4, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 4), nn.ReLU(True),
+        nn.ConvTranspose2d(ngf * 4, ngf * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 2), nn.ReLU(True),
+        nn.ConvTranspose2d(ngf * 2, ngf, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf), nn.ReLU(True),
+        nn.ConvTranspose2d(ngf, 3, 4, 2, 1, bias=False), nn.Tanh(),
+    )
+    ref_d = nn.Sequential(
+        nn.Conv2d(3, ndf, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True),
+        nn.Conv2d(ndf, ndf * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 2), nn.LeakyReLU(0.2, inplace=True),
+        nn.Conv2d(ndf * 2, ndf * 4, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 4), nn.LeakyReLU(0.2, inplace=True),
+        nn.Conv2d(ndf * 4, ndf * 8, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 8), nn.LeakyReLU(0.2, inplace=True),
+        nn.Conv2d(ndf * 8, 1, 4, 1, 0, bias=False),  # the example's Sigmoid lives in our loss
+    )
+    G, D = build_generator("dcgan", {}), build_discriminator("dcgan", {})
+    for ours, ref in ((G, ref_g), (D, ref_d)):
+        mine, theirs = list(ours.state_dict().values()), list(ref.state_dict().values())
+        assert [t.shape for t in mine] == [t.shape for t in theirs]
+        ref.load_state_dict(dict(zip(ref.state_dict(), mine)))
+    z = torch.randn(4, nz)
+    torch.testing.assert_close(G(z), ref_g(z[:, :, None, None]))
+    x = torch.rand(4, 3, 64, 64) * 2 - 1
+    torch.testing.assert_close(D(x), ref_d(x).flatten())

@@ -27,6 +27,7 @@ def atomic_path(dest: str | Path) -> Iterator[Path]:
     fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
     os.close(fd)
     tmp = Path(name)
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get the usual permissions
     try:
         yield tmp
         _fsync(tmp)
@@ -51,6 +52,12 @@ def atomic_save(dest: str | Path, save: Callable[[Path], None]) -> None:
     """Run `save(tmp_path)` and move the result into place atomically."""
     with atomic_path(dest) as tmp:
         save(tmp)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _fsync(path: Path) -> None:

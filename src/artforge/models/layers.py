@@ -102,6 +102,17 @@ class NearestUpConv2d(nn.Conv2d):
         return F.conv_transpose2d(x, w4, self.bias, stride=2, padding=1)
 
 
+class GLU(nn.Module):
+    """Gated linear unit over channels: first half * sigmoid(second half) (Dauphin et al. 2017).
+
+    Written out rather than nn.GLU: on CPU with channels_last, F.glu's backward measured 2-3x slower.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, 2C, H, W) -> (B, C, H, W)
+        value, gate = x.chunk(2, dim=1)
+        return value * torch.sigmoid(gate)
+
+
 class GLUUpBlock(nn.Module):
     """Nearest-neighbour x2, then `n_convs` x (conv3x3 to 2*C_out, BatchNorm, GLU) (Liu et al. 2021).
 
@@ -114,7 +125,7 @@ class GLUUpBlock(nn.Module):
         layers: list[nn.Module] = []
         for i in range(n_convs):
             conv = NearestUpConv2d(c_in, 2 * c_out, bias=False) if i == 0 else nn.Conv2d(c_out, 2 * c_out, 3, padding=1, bias=False)
-            layers += [conv, nn.BatchNorm2d(2 * c_out), nn.GLU(dim=1)]
+            layers += [conv, nn.BatchNorm2d(2 * c_out), GLU()]
         self.body = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, C_in, H, W) -> (B, C_out, 2H, 2W)

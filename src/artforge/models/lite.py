@@ -27,6 +27,7 @@ import torch
 from torch import nn
 
 from .layers import (
+    GLU,
     DownBlock,
     GLUUpBlock,
     MinibatchStd,
@@ -38,6 +39,11 @@ from .layers import (
     normalize_2nd_moment,
     sn,
 )
+
+
+SLE_MIN_RES = 32          # levels r >= this get an SLE gate from level r // SLE_SPAN
+SLE_SPAN = 8
+DOUBLE_CONV_MAX_RES = 16  # levels r <= this get a second conv3x3 (cheap there, adds depth)
 
 
 @dataclass
@@ -52,10 +58,6 @@ class LiteGANConfig:
     g_channels: int = 16
     d_channels: int = 16
     max_channels: int = 256
-
-    SLE_MIN_RES = 32   # levels r >= this get an SLE gate from level r // SLE_SPAN
-    SLE_SPAN = 8
-    DOUBLE_CONV_MAX_RES = 16  # levels r <= this get a second conv3x3 (cheap there, adds depth)
 
     def __post_init__(self) -> None:
         widths = {"g_channels": self.g_channels, "d_channels": self.d_channels, "max_channels": self.max_channels}
@@ -82,16 +84,16 @@ class LiteGenerator(nn.Module):
         self.seed = nn.Sequential(
             nn.ConvTranspose2d(c.z_dim, 2 * c.g_ch(4), 4, bias=False),  # (B, 2*C4, 4, 4)
             nn.BatchNorm2d(2 * c.g_ch(4)),
-            nn.GLU(dim=1),                                               # (B, C4, 4, 4)
+            GLU(),                                                       # (B, C4, 4, 4)
         )
         self.ups = nn.ModuleDict(
             {
-                str(r): GLUUpBlock(c.g_ch(r // 2), c.g_ch(r), n_convs=2 if r <= c.DOUBLE_CONV_MAX_RES else 1)
+                str(r): GLUUpBlock(c.g_ch(r // 2), c.g_ch(r), n_convs=2 if r <= DOUBLE_CONV_MAX_RES else 1)
                 for r in res[1:]
             }
         )
         self.sle = nn.ModuleDict(
-            {str(r): SkipExcitation(c.g_ch(r // c.SLE_SPAN), c.g_ch(r)) for r in res if r >= c.SLE_MIN_RES}
+            {str(r): SkipExcitation(c.g_ch(r // SLE_SPAN), c.g_ch(r)) for r in res if r >= SLE_MIN_RES}
         )
         self.to_rgb = nn.Conv2d(c.g_ch(c.resolution), 3, 3, padding=1)
         init_dcgan_(self)
@@ -104,7 +106,7 @@ class LiteGenerator(nn.Module):
             r = int(key)
             x = up(x)                                        # (B, C_r, r, r)
             if key in self.sle:
-                x = self.sle[key](feats[r // self.config.SLE_SPAN], x)
+                x = self.sle[key](feats[r // SLE_SPAN], x)
             feats[r] = x
         return torch.tanh(self.to_rgb(x))                    # (B, 3, R, R)
 

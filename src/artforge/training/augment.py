@@ -130,7 +130,7 @@ class AdaptiveAugment:
     rises, else it falls, by (batch_size * interval) / (ada_kimg * 1000) per adjustment: p can go from
     0 to 1 in `ada_kimg` thousand real images. Disabled, p stays where it was set. State is plain
     Python numbers, for checkpoints. Statistics stay on the device until `update` reads them once per
-    interval (one sync). Under DDP, all-reduce the logits' signs before `accumulate` if ranks should agree.
+    interval (one sync). Under torch.distributed the statistics are summed over ranks, so p agrees.
 
     >>> import torch
     >>> ada = AdaptiveAugment(interval=1)
@@ -172,9 +172,15 @@ class AdaptiveAugment:
         if not self.enabled:
             return
         self._calls += 1
-        if self._calls % self.interval or self._count == 0:
+        if self._calls % self.interval:
             return
-        self.rt = float(self._sign_sum) / self._count
+        device = self._sign_sum.device if isinstance(self._sign_sum, torch.Tensor) else torch.device("cpu")
+        stats = torch.tensor([float(self._sign_sum), float(self._count)], dtype=torch.float64, device=device)
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            torch.distributed.all_reduce(stats)  # every rank sees the same r_t, so p stays the same everywhere
+        if stats[1] == 0:
+            return
+        self.rt = float(stats[0] / stats[1])
         step = batch_size * self.interval / (self.ada_kimg * 1000.0)
         direction = (self.rt > self.target) - (self.rt < self.target)  # sign(r_t - target)
         self.p = min(max(self.p + direction * step, 0.0), self.p_max)
