@@ -141,3 +141,14 @@ def test_parameters_are_checked_against_their_declaration(trained_run):
         pipe(n=1, colour="red")
     schema = GeneratePipeline.schema()
     assert [p["name"] for p in schema["params"]] == ["n", "seed", "truncation", "batch_size"]
+
+
+def test_truncation_pulls_images_toward_the_mean(trained_run):
+    pipe = GeneratePipeline(load_model(trained_run))
+
+    def spread(t: float) -> float:
+        x = np.stack([np.asarray(im, dtype=float) for im in pipe(n=8, seed=0, truncation=t).images[:-1]])
+        return float(x.std(axis=0).mean())
+
+    assert spread(0.0) < 1e-6  # every seed gives the one mean image
+    assert spread(0.5) < spread(1.0)

@@ -70,11 +70,6 @@ def sn(module: nn.Module) -> nn.Module:
     return spectral_norm(module)
 
 
-def normalize_2nd_moment(x: torch.Tensor, dim: int = 1, eps: float = 1e-8) -> torch.Tensor:
-    """Scale each latent to unit RMS, so every z lies near the same sphere (StyleGAN's pixel norm)."""
-    return x * (x.float().square().mean(dim=dim, keepdim=True) + eps).rsqrt().to(x.dtype)
-
-
 # ----------------------------------------------------------------------------------------- generator
 
 

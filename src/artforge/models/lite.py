@@ -36,7 +36,6 @@ from .layers import (
     check_gan_config,
     init_dcgan_,
     levels,
-    normalize_2nd_moment,
     sn,
 )
 
@@ -99,7 +98,7 @@ class LiteGenerator(nn.Module):
         init_dcgan_(self)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        z = normalize_2nd_moment(z)                          # (B, z_dim), unit RMS
+        # z is used as drawn (no normalisation), so that truncation (z * psi) moves toward the mean image.
         x = self.seed(z[:, :, None, None])                   # (B, C4, 4, 4)
         feats = {4: x}
         for key, up in self.ups.items():
