@@ -9,7 +9,7 @@ from pathlib import Path
 from ..pipelines import GeneratePipeline, InterpolatePipeline, load_model
 from ..provenance.write import save_animation, save_image
 
-DEMO_STEPS = 1500
+DEMO_STEPS = 900
 
 
 def register(sub, parents) -> None:

@@ -14,93 +14,17 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
 import torch
-from torch import nn
 from tqdm import tqdm
 
 from ..errors import ConfigError
 from . import distributed as D
+from .interfaces import Callback, Phase, Task, TrainConfig, TrainingInterrupted
+from .precision import pick_device, pick_precision
 from .checkpoint import rng_state, save_checkpoint, set_rng_state
 from .ema import EMA
 from .sampler import EpochSampler
-
-
-@dataclass
-class TrainConfig:
-    steps: int = 2000                 # total optimizer steps of the run (a resumed run stops here too)
-    batch_size: int = 32              # images per optimizer step, over all ranks and accumulation
-    accumulate: int = 1               # micro-batches per optimizer step
-    seed: int = 0
-    device: str = "auto"              # auto | cpu | cuda | cuda:N | mps
-    precision: str = "auto"           # auto (bf16/fp16 on CUDA, fp32 elsewhere) | fp32 | bf16 | fp16
-    channels_last: str = "auto"       # auto (on for CUDA) | on | off
-    grad_clip: float = 0.0            # max grad norm; 0 = off
-    ema_kimg: float = 2.0             # EMA half-life in thousands of images
-    ema_rampup: float = 0.05
-    log_every: int = 10
-    sample_every: int = 250
-    checkpoint_minutes: float = 10.0
-    checkpoint_every: int = 0         # also every N steps; 0 = off
-    keep_checkpoints: int = 2
-    threads: int = 0                  # CPU threads for torch; 0 = torch's default
-
-
-@dataclass
-class Phase:
-    name: str                         # "D", "G", "vae", ...
-    module: str                       # key in task.modules trained by this phase
-    lr: float = 2e-4
-    betas: tuple[float, float] = (0.5, 0.999)
-    every: int = 1                    # run this phase every N steps
-    freeze_others: bool = True        # other networks get no parameter grads during this phase
-
-
-class Task(Protocol):
-    modules: dict[str, nn.Module]
-    ema_module: str | None
-
-    def phases(self) -> list[Phase]: ...
-    def loss(self, phase: str, batch: torch.Tensor, step: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]: ...
-    def end_step(self, batch_size: int) -> dict[str, float]: ...
-    def state_dict(self) -> dict: ...
-    def load_state_dict(self, state: dict) -> None: ...
-
-
-class Callback:
-    """Side effects of training (sample grids, metric logs, exported weights); runs on rank 0 only."""
-
-    def on_start(self, loop: "Loop") -> None: ...
-    def on_step(self, loop: "Loop") -> None: ...
-    def on_log(self, loop: "Loop", record: dict) -> None: ...
-    def on_checkpoint(self, loop: "Loop") -> None: ...
-    def on_end(self, loop: "Loop") -> None: ...
-
-
-class TrainingInterrupted(Exception):
-    def __init__(self, step: int, signame: str):
-        super().__init__(f"stopped by {signame} at step {step}")
-        self.step, self.signame = step, signame
-
-
-def pick_device(name: str, local_rank: int = 0) -> torch.device:
-    if name != "auto":
-        return torch.device(name)
-    if torch.cuda.is_available():
-        return torch.device("cuda", local_rank)
-    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
-
-
-def pick_precision(name: str, device: torch.device) -> torch.dtype | None:
-    """The autocast dtype, or None for plain fp32."""
-    if name == "auto":
-        if device.type != "cuda":
-            return None
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[name]
 
 
 @dataclass
@@ -190,8 +114,7 @@ class Loop:
     # -- the loop ------------------------------------------------------------------------------
     def _train_step(self) -> dict[str, torch.Tensor]:
         cfg, logs = self.config, {}
-        batches = [self.data.batch(self.sampler.next(self.micro), self.data_generator)
-                   .to(self.device, memory_format=self.memory_format, non_blocking=True)
+        batches = [self._to_device(self.data.batch(self.sampler.next(self.micro), self.data_generator))
                    for _ in range(cfg.accumulate)]
         for ph in self.task.phases():
             if self.step % ph.every:
@@ -215,6 +138,10 @@ class Loop:
             scaler.step(opt)
             scaler.update()
         return logs
+
+    def _to_device(self, batch: torch.Tensor) -> torch.Tensor:
+        fmt = self.memory_format if batch.dim() == 4 else torch.contiguous_format  # images only
+        return batch.to(self.device, memory_format=fmt, non_blocking=True)
 
     def run(self) -> None:
         cfg = self.config
@@ -290,3 +217,7 @@ class Loop:
         finally:
             for s, h in old.items():
                 signal.signal(s, h)
+
+
+__all__ = ["Callback", "Loop", "Phase", "Task", "TrainConfig", "TrainingInterrupted", "pick_device",
+           "pick_precision"]
