@@ -27,7 +27,8 @@ def test_nonsaturating_is_the_softplus_formula():
     expected_d = sum(sp(-r) for r in REAL.tolist()) / 3 + sum(sp(f) for f in FAKE.tolist()) / 3
     assert float(d_nonsaturating(REAL, FAKE)) == pytest.approx(expected_d)
     assert float(g_nonsaturating(FAKE)) == pytest.approx(sum(sp(-f) for f in FAKE.tolist()) / 3)
-    bce = F.binary_cross_entropy_with_logits(REAL, torch.ones(3)) + F.binary_cross_entropy_with_logits(FAKE, torch.zeros(3))
+    bce = F.binary_cross_entropy_with_logits(REAL, torch.ones(3))
+    bce = bce + F.binary_cross_entropy_with_logits(FAKE, torch.zeros(3))
     assert float(d_nonsaturating(REAL, FAKE)) == pytest.approx(float(bce))
 
 

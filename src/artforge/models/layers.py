@@ -119,7 +119,10 @@ class GLUUpBlock(nn.Module):
         super().__init__()
         layers: list[nn.Module] = []
         for i in range(n_convs):
-            conv = NearestUpConv2d(c_in, 2 * c_out, bias=False) if i == 0 else nn.Conv2d(c_out, 2 * c_out, 3, padding=1, bias=False)
+            if i == 0:
+                conv: nn.Conv2d = NearestUpConv2d(c_in, 2 * c_out, bias=False)
+            else:
+                conv = nn.Conv2d(c_out, 2 * c_out, 3, padding=1, bias=False)
             layers += [conv, nn.BatchNorm2d(2 * c_out), GLU()]
         self.body = nn.Sequential(*layers)
 

@@ -55,7 +55,7 @@ def _shift_rows(x: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
     """Move each sample's rows down by shift[b] pixels (up if negative), filling with zeros."""
     b, c, h, w = x.shape
     padded = F.pad(x, (0, 0, 1, 1))                                                 # (B, C, H+2, W), zero rows at 0 and H+1
-    rows = torch.arange(h, device=x.device).view(1, h) - shift.view(b, 1) + 1       # (B, H) source row in padded
+    rows = torch.arange(h, device=x.device).view(1, h) - shift.view(b, 1) + 1       # (B, H) rows of padded
     rows = rows.clamp(0, h + 1).view(b, 1, h, 1).expand(b, c, h, w)
     return padded.gather(2, rows)                                                   # (B, C, H, W)
 
