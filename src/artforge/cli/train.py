@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -73,7 +74,8 @@ def run(args) -> int:
             exp = C.merge(exp, C.load_toml(args.config), where=f" in {args.config}")
         exp = C.apply_overrides(exp, [f"data.path={data_dir}"] + _flag_overrides(args) + overrides)
         run_dir = Path(args.run)
-        check_new_run(run_dir)
+        if int(os.environ.get("RANK", "0")) == 0:  # under torchrun, rank 0 alone creates the run folder
+            check_new_run(run_dir)
         state = None
     try:
         loop = fam.train(exp, run_dir, state, quiet=args.quiet, log=say)

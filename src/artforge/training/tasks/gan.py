@@ -7,6 +7,7 @@ the detached fakes, then the G phase scores the same fakes with the updated D.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -176,7 +177,7 @@ def train(exp: GANExperiment, run_dir: Path, state: dict | None = None, quiet: b
     dataset_info = {"manifest_sha256": data.manifest_sha256, "images": len(data),
                     "licence": data.manifest.get("licence", "unknown"),
                     "consent": data.manifest.get("consent", "unknown")}
-    if state is None:
+    if state is None and int(os.environ.get("RANK", "0")) == 0:
         run_dir.mkdir(parents=True, exist_ok=True)
         write_train_file(run_dir, "gan", exp)
         atomic_write_text(run_dir / "manifest.json", json.dumps(data.manifest, indent=2) + "\n")
