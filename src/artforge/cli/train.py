@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 from .. import config as C
 from ..errors import UserError
+from ..training.distributed import launch_rank
 from ..training.loop import TrainingInterrupted
 
 
@@ -74,7 +74,7 @@ def run(args) -> int:
             exp = C.merge(exp, C.load_toml(args.config), where=f" in {args.config}")
         exp = C.apply_overrides(exp, [f"data.path={data_dir}"] + _flag_overrides(args) + overrides)
         run_dir = Path(args.run)
-        if int(os.environ.get("RANK", "0")) == 0:  # under torchrun, rank 0 alone creates the run folder
+        if launch_rank() == 0:  # under torchrun, rank 0 alone creates the run folder
             check_new_run(run_dir)
         state = None
     try:

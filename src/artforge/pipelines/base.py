@@ -96,11 +96,12 @@ class ModelHandle:
         return {k: d.get(k, "unknown") for k in ("manifest_sha256", "licence", "consent")}
 
 
-def load_model(name_or_path: str | Path, device: str | torch.device = "cpu") -> ModelHandle:
+def load_model(name_or_path: str | Path, device: str | torch.device = "cpu", sha256: str | None = None) -> ModelHandle:
+    """A model folder (or 'starter') loaded for pipelines; `sha256` skips re-hashing weights already hashed."""
     folder = resolve_model_dir(name_or_path)
     module = from_pretrained(folder, device)
     name = STARTER if str(name_or_path) == STARTER else folder.name
-    return ModelHandle(module, module.artforge_config, file_sha256(folder / WEIGHTS_NAME), folder, name,
+    return ModelHandle(module, module.artforge_config, sha256 or file_sha256(folder / WEIGHTS_NAME), folder, name,
                        torch.device(device))
 
 

@@ -47,11 +47,12 @@ def find_model(recipe: dict, explicit: str | None = None, device: str = "cpu") -
         if folder in seen or not weights.is_file():
             continue
         seen.add(folder)
-        if file_sha256(weights) == want:
-            return load_model(cand, device)
+        got = file_sha256(weights)
+        if got == want:
+            return load_model(cand, device, sha256=got)
         if explicit:
             raise RecipeError(f"--model {explicit} is not the model that made this file "
-                              f"(its weights hash {file_sha256(weights)[:12]}…, the recipe wants {want[:12]}…)")
+                              f"(its weights hash {got[:12]}…, the recipe wants {want[:12]}…)")
     if explicit:
         raise RunError(f"--model {explicit} holds no model.safetensors")
     raise RecipeError(f"the model that made this file (sha256 {want[:12]}…) was not found; "

@@ -29,6 +29,14 @@ class Dist:
         return self.rank == 0
 
 
+def launch_rank() -> int:
+    """This process's global rank as torchrun announces it (0 when not launched by torchrun).
+
+    Readable before the process group exists, so set-up work (creating a run folder) can be left to rank 0.
+    """
+    return int(os.environ.get("RANK", "0"))
+
+
 def init_from_env(device_kind: str) -> Dist:
     """Join the process group that torchrun describes in the environment; a single process otherwise."""
     world = int(os.environ.get("WORLD_SIZE", "1"))

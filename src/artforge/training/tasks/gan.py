@@ -7,7 +7,6 @@ the detached fakes, then the G phase scores the same fakes with the updated D.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -23,6 +22,7 @@ from ...losses.adversarial import D_LOSSES, G_LOSSES, r1_penalty
 from ...models import ARCHS, PRESETS, build_discriminator, build_generator
 from ..augment import AdaptiveAugment, diff_augment
 from ..callbacks import ExportWeights, MetricsLog, SampleGrid
+from ..distributed import launch_rank
 from ..loop import Loop, Phase, TrainConfig
 from ..run import write_train_file
 
@@ -177,7 +177,7 @@ def train(exp: GANExperiment, run_dir: Path, state: dict | None = None, quiet: b
     dataset_info = {"manifest_sha256": data.manifest_sha256, "images": len(data),
                     "licence": data.manifest.get("licence", "unknown"),
                     "consent": data.manifest.get("consent", "unknown")}
-    if state is None and int(os.environ.get("RANK", "0")) == 0:
+    if state is None and launch_rank() == 0:
         run_dir.mkdir(parents=True, exist_ok=True)
         write_train_file(run_dir, "gan", exp)
         atomic_write_text(run_dir / "manifest.json", json.dumps(data.manifest, indent=2) + "\n")
