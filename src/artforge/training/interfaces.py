@@ -30,6 +30,8 @@ class TrainConfig:
     checkpoint_every: int = 0         # also every N steps; 0 = off
     keep_checkpoints: int = 2
     threads: int = 0                  # CPU threads for torch; 0 = torch's default
+    budget_minutes: float = 0.0       # stop early after this much training time (resumes count on); 0 = off
+    budget_clock: str = "wall"        # wall | cpu (process CPU time: fair between runs sharing a machine)
 
 
 @dataclass

@@ -68,7 +68,9 @@ class Loop:
         torch.manual_seed(cfg.seed * 7919 + self.dist.rank)
         self.sampler = EpochSampler(len(self.data), cfg.seed, self.dist.rank, self.dist.world)
         self.data_generator = torch.Generator().manual_seed(cfg.seed * 104_729 + self.dist.rank)
-        self.step, self.nimg, self.elapsed_s = 0, 0, 0.0
+        if cfg.budget_clock not in ("wall", "cpu"):
+            raise ConfigError(f"train.budget_clock={cfg.budget_clock!r}: use wall or cpu")
+        self.step, self.nimg, self.elapsed_s, self.cpu_s = 0, 0, 0.0, 0.0
         self.last_logs: dict[str, float] = {}
         self._stop: str | None = None
 
@@ -83,7 +85,7 @@ class Loop:
             "sampler": self.sampler.state_dict(),
             "data_rng": self.data_generator.get_state(),
             "rng": rng_state(),
-            "nimg": self.nimg, "elapsed_s": self.elapsed_s,
+            "nimg": self.nimg, "elapsed_s": self.elapsed_s, "cpu_s": self.cpu_s,
             **self.extra_state,
         }
 
@@ -99,6 +101,7 @@ class Loop:
         self.task.load_state_dict(state["task"])
         self.sampler.load_state_dict(state["sampler"])
         self.step, self.nimg, self.elapsed_s = int(state["step"]), int(state["nimg"]), float(state["elapsed_s"])
+        self.cpu_s = float(state.get("cpu_s", 0.0))
         if self.dist.is_main:  # other ranks keep fresh streams: exact resume is a single-process promise
             self.data_generator.set_state(state["data_rng"])
             set_rng_state(state["rng"])
@@ -155,7 +158,7 @@ class Loop:
             t_last_ckpt = t_log = time.monotonic()
             steps_since_log = 0
             while self.step < cfg.steps:
-                t0 = time.monotonic()
+                t0, c0 = time.monotonic(), time.process_time()
                 logs = self._train_step()
                 self.step += 1
                 self.nimg += cfg.batch_size
@@ -164,6 +167,7 @@ class Loop:
                     self.ema.update(self.task.modules[self.task.ema_module], self.nimg, cfg.batch_size)
                 extra = self.task.end_step(cfg.batch_size)
                 self.elapsed_s += time.monotonic() - t0
+                self.cpu_s += time.process_time() - c0
                 bar.update(1)
                 if self.step % cfg.log_every == 0 or self.step == cfg.steps:
                     now = time.monotonic()
@@ -171,7 +175,7 @@ class Loop:
                            **{k: float(v) for k, v in logs.items()}, **extra,
                            "sec_per_step": (now - t_log) / steps_since_log,
                            "img_per_s": cfg.batch_size * steps_since_log / max(now - t_log, 1e-9),
-                           "elapsed_s": self.elapsed_s}
+                           "elapsed_s": self.elapsed_s, "cpu_s": self.cpu_s}
                     if self.dist.enabled:
                         rec["world"] = self.dist.world
                         rec["ranks_in_sync"] = all(D.params_agree(m, self.dist, self.device)
@@ -185,6 +189,7 @@ class Loop:
                     for cb in self.callbacks:
                         cb.on_step(self)
                 stop = D.any_rank(self._stop is not None, self.dist, self.device)
+                spent = D.any_rank(self._budget_spent(), self.dist, self.device)
                 due = (time.monotonic() - t_last_ckpt) / 60 >= cfg.checkpoint_minutes or (
                     cfg.checkpoint_every > 0 and self.step % cfg.checkpoint_every == 0)
                 if stop or (due and self.step < cfg.steps):
@@ -193,11 +198,19 @@ class Loop:
                 if stop:
                     bar.close()
                     raise TrainingInterrupted(self.step, self._stop or "another rank")
+                if spent:
+                    self.last_logs = {**self.last_logs, "budget_spent_at_step": self.step}
+                    break
             self.checkpoint()
             bar.close()
             if main:
                 for cb in self.callbacks:
                     cb.on_end(self)
+
+    def _budget_spent(self) -> bool:
+        cfg = self.config
+        used = self.cpu_s if cfg.budget_clock == "cpu" else self.elapsed_s
+        return cfg.budget_minutes > 0 and used >= cfg.budget_minutes * 60
 
     @contextlib.contextmanager
     def _signals(self):

@@ -1,0 +1,7 @@
+"""The pretrained feature network (EfficientNet-Lite0, ImageNet) shared by metrics and style losses."""
+
+from .efficientnet_lite import EfficientNetLite0, LiteConfig
+from .extract import FeatureExtractor, FeatureNetError, load_feature_net, weights_path
+
+__all__ = ["EfficientNetLite0", "FeatureExtractor", "FeatureNetError", "LiteConfig", "load_feature_net",
+           "weights_path"]
