@@ -38,6 +38,12 @@ def draw_art(i: int, size: int = 40) -> Image.Image:
 
 
 @pytest.fixture
+def art():
+    """draw_art(i, size=40): a deterministic little picture, for tests that build their own folders."""
+    return draw_art
+
+
+@pytest.fixture
 def image_dir(tmp_path) -> Path:
     """A folder of 12 small PNG images."""
     folder = tmp_path / "art"
@@ -48,7 +54,7 @@ def image_dir(tmp_path) -> Path:
 
 
 # Tiny settings for real training steps on CPU in well under a second each.
-TINY = ["data.resolution=32", "model.preset=tiny", "train.batch_size=8", "train.log_every=1",
+TINY = ["data.resolution=32", "model.preset=tiny", "train.batch_size=8", "train.log_every=1", "eval.kid_every=0",
         "train.sample_every=0", "train.checkpoint_minutes=60", "train.device=cpu"]
 
 

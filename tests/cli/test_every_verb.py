@@ -28,12 +28,14 @@ def test_console_script_and_module_entry(subprocess_env):
 
 def test_demo_end_to_end_small(cli, tmp_path, capsys):
     out = tmp_path / "demo"
-    assert cli("demo", "--out", out, "--steps", 2, "--resolution", 32, "--quiet") == 0
+    assert cli("demo", "--out", out, "--steps", 2, "--resolution", 32, "--eval-samples", 16, "--quiet") == 0
     printed = capsys.readouterr().out
     assert str(out / "grid.png") in printed and str(out / "loop.gif") in printed
+    assert str(out / "run" / "eval" / "report.md") in printed and "KID_effnet" in printed
+    assert (out / "run" / "eval" / "memorization.png").exists() and (out / "run" / "kid.png").exists()
     assert (out / "grid.png").exists() and (out / "loop.gif").exists() and (out / "run" / "loss.png").exists()
     # A second demo reuses the finished run instead of training again.
-    assert cli("demo", "--out", out, "--steps", 2, "--resolution", 32) == 0
+    assert cli("demo", "--out", out, "--steps", 2, "--resolution", 32, "--eval-samples", 16) == 0
     assert "reusing" in capsys.readouterr().err
 
 

@@ -30,7 +30,8 @@ def test_generate_writes_images_with_recipes(cli, trained_run, tmp_path):
     assert grid.exists()
     r = read_recipe(files[2])
     assert r["pipeline"] == "generate" and r["output"] == "image"
-    assert r["params"] == {"n": 5, "seed": 7, "truncation": 0.7, "batch_size": 2, "index": 2, "image_seed": 9}
+    assert r["params"] == {"n": 5, "seed": 7, "truncation": 0.7, "batch_size": 2, "no_copies": False, "index": 2,
+                           "image_seed": 9}
     assert r["dataset"]["licence"] == "CC-BY-4.0" and r["dataset"]["consent"] == "my own work"
     assert len(r["model"]["sha256"]) == 64 and r["artforge_version"]
     assert _pixels(files[0]).shape == (32, 32, 3)
@@ -140,7 +141,7 @@ def test_parameters_are_checked_against_their_declaration(trained_run):
     with pytest.raises(UserError, match="unknown parameter"):
         pipe(n=1, colour="red")
     schema = GeneratePipeline.schema()
-    assert [p["name"] for p in schema["params"]] == ["n", "seed", "truncation", "batch_size"]
+    assert [p["name"] for p in schema["params"]] == ["n", "seed", "truncation", "batch_size", "no_copies"]
 
 
 def test_truncation_pulls_images_toward_the_mean(trained_run):

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from ..errors import UserError
 from ..io.video import FORMATS
+from ..models.pretrained import STARTER
 from ..pipelines import GeneratePipeline, InterpolatePipeline, load_model
+from ..pipelines.generate import MAX_REDRAWS
 from ..provenance.write import save_animation, save_image
 from .params import add_pipeline_options, pipeline_kwargs
 
@@ -47,7 +50,18 @@ def run_generate(args) -> int:
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out} is a file; give a folder")
     keep, fields = _redaction(args)
-    result = GeneratePipeline(load_model(args.model, args.device))(**kwargs)
+    model = load_model(args.model, args.device)
+    if args.model == STARTER:
+        kwargs["no_copies"] = True          # the starter always checks: its index ships with it
+    guard = None
+    if kwargs["no_copies"]:
+        from ..metrics.guard import CopyGuard
+        guard = CopyGuard.for_model(model)
+    result = GeneratePipeline(model, copy_check=guard)(**kwargs)
+    flagged = [r for r in result.recipes if r["params"].get("copy_check", {}).get("flagged")]
+    if flagged and not args.quiet:
+        print(f"warning: {len(flagged)} image(s) still close to a training image after {MAX_REDRAWS} redraws "
+              "(see copy_check in their recipes)", file=sys.stderr)
     out.mkdir(parents=True, exist_ok=True)
     t = kwargs["truncation"]
     suffix = "" if t == 1.0 else f"-t{t:g}"

@@ -1,4 +1,4 @@
-"""`artforge demo`: train a small GAN on the built-in data, then make a grid and a looping animation."""
+"""`artforge demo`: train a small GAN on the built-in data, make a grid and a looping animation, evaluate it."""
 
 from __future__ import annotations
 
@@ -6,10 +6,16 @@ import sys
 import time
 from pathlib import Path
 
+from ..features import FeatureExtractor, load_feature_net
+from ..metrics.guard import CopyGuard
+from ..metrics.report import write_report
 from ..pipelines import GeneratePipeline, InterpolatePipeline, load_model
 from ..provenance.write import save_animation, save_image
+from .evaluate import evaluate_model, summary
+from .train import monitors
 
 DEMO_STEPS = 900
+EVAL_SAMPLES = 500
 
 
 def register(sub, parents) -> None:
@@ -20,6 +26,8 @@ def register(sub, parents) -> None:
     p.add_argument("--steps", type=int, default=DEMO_STEPS, help=f"training steps (default: {DEMO_STEPS})")
     p.add_argument("--resolution", type=int, default=64, metavar="PX")
     p.add_argument("--device", default="auto")
+    p.add_argument("--eval-samples", type=int, default=EVAL_SAMPLES, metavar="N",
+                   help=f"images generated for the closing evaluation (default: {EVAL_SAMPLES})")
     p.set_defaults(func=run)
 
 
@@ -39,7 +47,7 @@ def run(args) -> int:
     elif found:
         say(f"continuing the demo run in {run_dir} from step {found[1]}")
         _, exp, state = resume_experiment(run_dir, families(), [f"train.steps={args.steps}"])
-        train(exp, run_dir, state, quiet=args.quiet, log=say)
+        train(exp, run_dir, state, quiet=args.quiet, log=say, callbacks=monitors(exp, run_dir))
     else:
         say(f"artforge demo: training the default GAN on the built-in landscapes ({args.resolution} px, "
             f"{args.steps} steps; a few minutes on a laptop CPU). Ctrl-C stops; run the demo again to continue.")
@@ -47,9 +55,14 @@ def run(args) -> int:
         exp.data.resolution = args.resolution
         exp.train.steps, exp.train.device = args.steps, args.device
         exp.train.sample_every = max(args.steps // 6, 1)
-        train(exp, run_dir, None, quiet=args.quiet, log=say)
+        exp.eval.kid_every = max(args.steps // 3, 1)
+        train(exp, run_dir, None, quiet=args.quiet, log=say, callbacks=monitors(exp, run_dir))
+    say(f"evaluating the model: {args.eval_samples} samples against the built-in images")
+    fx = FeatureExtractor(load_feature_net())
+    result, folder, title, note, history = evaluate_model(str(run_dir), fx, args.eval_samples, log=say)
+    report = write_report(folder, result, title, note, history)
     model = load_model(run_dir)
-    grid = GeneratePipeline(model)(n=36, seed=0)
+    grid = GeneratePipeline(model, copy_check=CopyGuard.for_model(model, fx))(n=36, seed=0, no_copies=True)
     grid_path = save_image(grid.images[-1], out / "grid.png", grid.recipes[-1])
     anim = InterpolatePipeline(model)(seeds=[1, 2, 3, 4, 5, 6], frames=96, loop=True, fps=16)
     gif_path = save_animation(anim.images, out / "loop.gif", anim.recipes[0], fps=16)
@@ -57,7 +70,9 @@ def run(args) -> int:
     print(f"demo done in {minutes:.1f} min\n"
           f"  sample grid:        {grid_path}\n"
           f"  interpolation loop: {gif_path}\n"
-          f"  training run:       {run_dir}  (samples/, loss.png, metrics.jsonl)\n"
+          f"  training run:       {run_dir}  (samples/, loss.png, kid.png, metrics.jsonl, best/)\n"
+          f"  evaluation report:  {report}\n"
+          f"{summary(result)}\n"
           f"next: artforge generate {run_dir} -n 16 --seed 7 --out {out / 'more'}\n"
           f"      artforge train gan YOUR_FOLDER --run runs/mine")
     return 0

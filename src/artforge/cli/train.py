@@ -40,6 +40,15 @@ def _flag_overrides(args) -> list[str]:
     return [f"{k}={v}" for k, v in pairs.items() if v is not None]
 
 
+def monitors(exp, run_dir: Path) -> list:
+    """KID_effnet during training (and best/) for families with an `eval` section that asks for it."""
+    ev = getattr(exp, "eval", None)
+    if ev is None or ev.kid_every <= 0 or launch_rank() != 0:
+        return []
+    from ..metrics.monitor import KIDMonitor
+    return [KIDMonitor(run_dir, ev.kid_every, ev.kid_samples, ev.keep_best)]
+
+
 def run(args) -> int:
     from ..training.run import check_new_run, resume_experiment
     from ..training.tasks import families
@@ -78,7 +87,7 @@ def run(args) -> int:
             check_new_run(run_dir)
         state = None
     try:
-        loop = fam.train(exp, run_dir, state, quiet=args.quiet, log=say)
+        loop = fam.train(exp, run_dir, state, quiet=args.quiet, log=say, callbacks=monitors(exp, run_dir))
     except TrainingInterrupted as e:
         print(f"stopped at step {e.step} ({e.signame}); checkpoint saved. Continue with: "
               f"artforge train --resume {run_dir}", file=sys.stderr)

@@ -1,12 +1,27 @@
-"""Sample images from a generator: one latent per seed, optional truncation, a grid of them all."""
+"""Sample images from a generator: one latent per seed, optional truncation, a grid of them all.
+
+With `no_copies`, every image goes through a copy check (given by the caller: it lives with the metrics)
+and a flagged image is redrawn from a new seed, up to MAX_REDRAWS times; the recipe records the seed
+actually used, the number of redraws and the check's verdict, so replay needs no check.
+"""
 
 from __future__ import annotations
 
+from typing import Callable
+
 import torch
 
-from ..errors import RecipeError
+from ..errors import RecipeError, UserError
 from ..io.images import make_grid, to_pil
-from .base import Output, Param, Pipeline, latents
+from .base import ModelHandle, Output, Param, Pipeline, latents
+
+MAX_REDRAWS = 8
+CopyCheck = Callable[[torch.Tensor], list[dict]]   # (B, 3, H, W) in [-1, 1] -> one verdict per image
+
+
+def redraw_seed(image_seed: int, attempt: int) -> int:
+    """The seed of the attempt-th redraw: above 2**31, so it never collides with a plain image seed."""
+    return image_seed + attempt * 2**31
 
 
 class GeneratePipeline(Pipeline):
@@ -20,7 +35,18 @@ class GeneratePipeline(Pipeline):
         Param("seed", "int", 0, "seed of the first image; image i uses seed+i", 0, 2**31 - 1),
         Param("truncation", "float", 1.0, "shrink latents toward the mean: <1 safer, >1 wilder", 0.0, 2.0),
         Param("batch_size", "int", 16, "images per forward pass", 1, 512),
+        Param("no_copies", "bool", False, "redraw any image the copy check finds too close to a training image"),
     )
+
+    def __init__(self, model: ModelHandle, copy_check: CopyCheck | None = None):
+        super().__init__(model)
+        self.copy_check = copy_check
+
+    @torch.no_grad()
+    def single(self, seed: int, truncation: float) -> torch.Tensor:
+        """(1, 3, H, W): one image alone in its batch (how redraws are made and replayed)."""
+        z = latents([seed], self.model.z_dim, self.model.device) * truncation
+        return self.model.module(z).float().cpu()
 
     @torch.no_grad()
     def images(self, seed: int, count: int, truncation: float, batch_size: int, start: int = 0) -> torch.Tensor:
@@ -32,22 +58,40 @@ class GeneratePipeline(Pipeline):
             out.append(self.model.module(z).float().cpu())
         return torch.cat(out)
 
-    def run(self, n: int, seed: int, truncation: float, batch_size: int) -> Output:
+    def run(self, n: int, seed: int, truncation: float, batch_size: int, no_copies: bool = False) -> Output:
         x = self.images(seed, n, truncation, batch_size)
-        params = {"n": n, "seed": seed, "truncation": truncation, "batch_size": batch_size}
-        pictures = to_pil(x)
-        recipes = [self.recipe("image", {**params, "index": i, "image_seed": seed + i}) for i in range(n)]
-        return Output(pictures + [make_grid(x)], recipes + [self.recipe("grid", params)])
+        params = {"n": n, "seed": seed, "truncation": truncation, "batch_size": batch_size, "no_copies": no_copies}
+        extra: list[dict] = [{"image_seed": seed + i} for i in range(n)]
+        if no_copies:
+            if self.copy_check is None:
+                raise UserError("no_copies needs the copy check of this model (see artforge eval)")
+            for i, verdict in enumerate(self.copy_check(x)):
+                attempt = 0
+                while verdict["flagged"] and attempt < MAX_REDRAWS:
+                    attempt += 1
+                    xi = self.single(redraw_seed(seed + i, attempt), truncation)
+                    verdict = self.copy_check(xi)[0]
+                    x[i] = xi[0]
+                extra[i] = {"image_seed": redraw_seed(seed + i, attempt), "redraws": attempt, "copy_check": verdict}
+        redrawn = {str(i): e["redraws"] for i, e in enumerate(extra) if e.get("redraws")}
+        recipes = [self.recipe("image", {**params, "index": i, **e}) for i, e in enumerate(extra)]
+        grid = self.recipe("grid", {**params, "redrawn": redrawn} if redrawn else params)
+        return Output(to_pil(x) + [make_grid(x)], recipes + [grid])
 
     def replay(self, recipe: dict) -> Output:
         p = {k: recipe["params"][k] for k in ("n", "seed", "truncation", "batch_size")}
         p = self.resolve(**p)
         if recipe.get("output") == "grid":
             x = self.images(p["seed"], p["n"], p["truncation"], p["batch_size"])
+            for i, attempt in (recipe["params"].get("redrawn") or {}).items():
+                x[int(i)] = self.single(redraw_seed(p["seed"] + int(i), int(attempt)), p["truncation"])[0]
             return Output([make_grid(x)], [recipe])
         i = recipe["params"].get("index")
         if not isinstance(i, int) or not 0 <= i < p["n"]:
             raise RecipeError("the recipe's params.index is missing or out of range")
+        attempt = recipe["params"].get("redraws", 0)
+        if attempt:
+            return Output(to_pil(self.single(redraw_seed(p["seed"] + i, int(attempt)), p["truncation"])), [recipe])
         lo = i // p["batch_size"] * p["batch_size"]
         chunk = self.images(p["seed"], min(p["batch_size"], p["n"] - lo), p["truncation"], p["batch_size"], lo)
         return Output(to_pil(chunk[i - lo:i - lo + 1]), [recipe])

@@ -24,7 +24,8 @@ from .checkpoint import latest_checkpoint, load_checkpoint
 TRAIN_FILE = "train.json"
 # Keys a resumed run may change: they steer how long and how chattily it runs, not what it computes.
 RESUMABLE_KEYS = {"train.steps", "train.log_every", "train.sample_every", "train.checkpoint_minutes",
-                  "train.checkpoint_every", "train.keep_checkpoints", "train.threads", "train.device"}
+                  "train.checkpoint_every", "train.keep_checkpoints", "train.threads", "train.device",
+                  "train.budget_minutes", "eval.kid_every", "eval.kid_samples"}
 
 
 @dataclass

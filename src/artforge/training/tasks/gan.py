@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import torch
 
@@ -23,7 +23,7 @@ from ...models import ARCHS, PRESETS, build_discriminator, build_generator
 from ..augment import AdaptiveAugment, diff_augment
 from ..callbacks import ExportWeights, MetricsLog, SampleGrid
 from ..distributed import launch_rank
-from ..loop import Loop, Phase, TrainConfig
+from ..loop import Callback, Loop, Phase, TrainConfig
 from ..run import write_train_file
 
 
@@ -54,11 +54,19 @@ class GANLossConfig:
 
 
 @dataclass
+class GANEvalConfig:
+    kid_every: int = 500            # KID_effnet on a fixed sample set every N steps (and at the end); 0 = off
+    kid_samples: int = 256          # generated images per evaluation (a few hundred: cheap, error bars shown)
+    keep_best: bool = True          # keep the model with the lowest KID_effnet in best/
+
+
+@dataclass
 class GANExperiment:
     data: DataConfig = field(default_factory=DataConfig)
     model: GANModelConfig = field(default_factory=GANModelConfig)
     gan: GANLossConfig = field(default_factory=GANLossConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    eval: GANEvalConfig = field(default_factory=GANEvalConfig)
 
 
 def network_config(exp: GANExperiment) -> dict:
@@ -163,8 +171,12 @@ class GANTask:
 
 
 def train(exp: GANExperiment, run_dir: Path, state: dict | None = None, quiet: bool = False,
-          log: Callable[[str], None] = print) -> Loop:
-    """Train (or, given a checkpoint `state`, continue) a GAN run in `run_dir`."""
+          log: Callable[[str], None] = print, callbacks: Sequence[Callback] = ()) -> Loop:
+    """Train (or, given a checkpoint `state`, continue) a GAN run in `run_dir`.
+
+    `callbacks` come after the built-in ones (weights, metrics log, sample grids); the CLI adds the
+    KID_effnet monitor here, which lives with the metrics.
+    """
     data = load_dataset(exp.data, progress=not quiet)
     if data.report.bad or data.report.duplicates:
         log(data.report.summary())
@@ -182,7 +194,7 @@ def train(exp: GANExperiment, run_dir: Path, state: dict | None = None, quiet: b
         write_train_file(run_dir, "gan", exp)
         atomic_write_text(run_dir / "manifest.json", json.dumps(data.manifest, indent=2) + "\n")
     callbacks = [ExportWeights(run_dir, task.inference_config(dataset_info)), MetricsLog(run_dir),
-                 SampleGrid(run_dir, exp.train.sample_every, task.preview)]
+                 SampleGrid(run_dir, exp.train.sample_every, task.preview), *callbacks]
     extra = {"config": json.dumps(to_dict(exp)), "manifest_sha256": data.manifest_sha256,
              "artforge_version": __version__}
     loop = Loop(task, data, exp.train, run_dir, callbacks, extra_state=extra, quiet=quiet)

