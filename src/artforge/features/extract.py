@@ -63,7 +63,8 @@ class FeatureExtractor:
     """Images (B, 3, H, W) in [0, 1] (float) or [0, 255] (uint8) -> (B, 1280) float32 numpy features.
 
     Every image is resized (bilinear, antialiased) to the network's 224 px, the size its ImageNet accuracy
-    holds at; batches run under inference_mode in channels-last, which is ~2x faster on CPU.
+    holds at; batches run under inference_mode in channels-last (on 2 CPU cores ~20-25 images/s either
+    way, see docs/benchmarks.md; channels-last matters more on CUDA).
     """
 
     def __init__(self, net: EfficientNetLite0, batch_size: int = 64):
