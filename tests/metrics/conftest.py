@@ -42,3 +42,13 @@ def landscapes(tmp_path_factory):
         generate_image(i).resize((64, 64)).save(folder / f"{i:03d}.png")
     held = [np.array(generate_image(i).resize((64, 64)).convert("RGB")) for i in range(48, 72)]
     return folder, torch.from_numpy(np.stack(held)).permute(0, 3, 1, 2).contiguous()
+
+
+@pytest.fixture(scope="session")
+def ref(landscapes, fx, tmp_path_factory):
+    """The 48 landscapes as a reference: features, images and copy-check index (embedded once per session)."""
+    from artforge.data import DataConfig
+    from artforge.metrics.evaluate import load_reference
+
+    folder, _ = landscapes
+    return load_reference(DataConfig(path=str(folder), cache_dir=str(tmp_path_factory.mktemp("cache"))), fx)

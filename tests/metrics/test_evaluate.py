@@ -8,12 +8,6 @@ from artforge.errors import DataError
 from artforge.metrics.evaluate import evaluate, figures, load_reference, reliability
 
 
-@pytest.fixture(scope="module")
-def ref(landscapes, fx, tmp_path_factory):
-    folder, _ = landscapes
-    return load_reference(DataConfig(path=str(folder), cache_dir=str(tmp_path_factory.mktemp("cache"))), fx)
-
-
 def test_same_distribution_scores_better_than_noise(ref, landscapes, fx):
     _, held_out = landscapes
     same = evaluate(held_out, ref, fx).figures

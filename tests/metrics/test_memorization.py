@@ -7,8 +7,6 @@ import pytest
 import torch
 from PIL import Image
 
-from artforge.data import DataConfig
-from artforge.metrics.evaluate import load_reference
 from artforge.metrics.memorization import TrainIndex, build_index, nearest, thumbnails
 
 
@@ -18,12 +16,6 @@ def shifted_jpeg(img: torch.Tensor, quality: int = 85) -> torch.Tensor:
     buf = io.BytesIO()
     Image.fromarray(shifted.permute(1, 2, 0).numpy()).save(buf, "JPEG", quality=quality)
     return torch.from_numpy(np.array(Image.open(buf).convert("RGB"))).permute(2, 0, 1)
-
-
-@pytest.fixture(scope="module")
-def ref(landscapes, fx, tmp_path_factory):
-    folder, _ = landscapes
-    return load_reference(DataConfig(path=str(folder), cache_dir=str(tmp_path_factory.mktemp("cache"))), fx)
 
 
 def test_copies_are_flagged_and_new_images_are_not(ref, landscapes, fx):
