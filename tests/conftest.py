@@ -94,3 +94,21 @@ def trained_run(tmp_path_factory) -> Path:
     run = root / "run"
     assert run_cli("train", "gan", folder, "--run", run, "--steps", 3, "--quiet", *TINY) == 0
     return run
+
+
+@pytest.fixture(scope="session")
+def midi_dir(tmp_path_factory) -> Path:
+    """A folder of 24 small MIDI files, each a 6-bar random-walk melody."""
+    from artforge.io.midi import write_midi
+    from melodies import random_walk_melody
+
+    folder = tmp_path_factory.mktemp("midi")
+    for i in range(24):
+        write_midi([random_walk_melody(i)], folder / f"tune{i:02d}.mid", tempo_bpm=100)
+    return folder
+
+
+@pytest.fixture
+def music_tiny() -> list[str]:
+    from melodies import MUSIC_TINY
+    return list(MUSIC_TINY)

@@ -173,7 +173,7 @@ def require_folder(root: str | Path) -> Path:
 def scan_folder(root: str | Path, cfg: DataConfig, progress: bool = False) -> Scan:
     """List and hash every candidate file under `root` (no decoding); DataError if there are none."""
     root = require_folder(root)
-    found, bad = _walk(root)
+    found, bad = walk_folder(root)
     if not found and not bad:
         raise DataError(
             f"data folder is empty: {root} (hidden files and {TOML_NAME} are ignored);"
@@ -264,7 +264,7 @@ def read_licence(root: Path) -> tuple[str, str]:
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def _walk(root: Path) -> tuple[list[tuple[str, Path]], list[BadFile]]:
+def walk_folder(root: Path) -> tuple[list[tuple[str, Path]], list[BadFile]]:
     """Candidate (relative path, path) pairs in sorted order, plus links and oddities as BadFiles."""
     found: list[tuple[str, Path]] = []
     bad: list[BadFile] = []

@@ -4,7 +4,8 @@
      "model": {"sha256", "name", "arch", "config"}, "dataset": {"manifest_sha256", "licence", "consent"},
      "parents": [...], "created", "redacted": [...]}
 
-It travels in the file: a PNG iTXt chunk named `artforge.recipe`, a GIF comment, MP4 metadata `comment`.
+It travels in the file: a PNG iTXt chunk named `artforge.recipe`, a GIF comment, MP4 metadata `comment`,
+a MIDI text event starting `artforge.recipe:`.
 """
 
 from __future__ import annotations
@@ -76,11 +77,17 @@ def dumps(recipe: dict) -> str:
 
 
 def read_recipe(path: str | Path) -> dict:
-    """The recipe inside a PNG, GIF or MP4 made by artforge; RecipeError when there is none."""
+    """The recipe inside a PNG, GIF, MP4 or MIDI file made by artforge; RecipeError when there is none."""
     p = Path(path)
     if not p.is_file():
         raise RecipeError(f"file not found: {p}")
-    text = _read_mp4_comment(p) if p.suffix.lower() in (".mp4", ".mov", ".m4v") else _read_image_text(p)
+    suffix = p.suffix.lower()
+    if suffix in (".mid", ".midi"):
+        from ..io.midi import read_recipe_text   # here, so reading image recipes never needs mido
+
+        text = read_recipe_text(p)
+    else:
+        text = _read_mp4_comment(p) if suffix in (".mp4", ".mov", ".m4v") else _read_image_text(p)
     if not text:
         raise RecipeError(f"{p} carries no artforge recipe (it was not made by artforge, or its metadata "
                           "was stripped)")
@@ -104,7 +111,7 @@ def _read_image_text(p: Path) -> str | None:
                 return text if text and text.lstrip().startswith("{") else None
             return None
     except (UnidentifiedImageError, OSError):
-        raise RecipeError(f"{p} is not an image artforge can read a recipe from (PNG, GIF or MP4)") from None
+        raise RecipeError(f"{p} is not an image artforge can read a recipe from (PNG, GIF, MP4 or MIDI)") from None
 
 
 def _read_mp4_comment(p: Path) -> str | None:

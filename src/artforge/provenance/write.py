@@ -9,6 +9,7 @@ from PIL import Image
 from .. import __version__
 from ..errors import UserError
 from ..io.images import save_png
+from ..io.midi import write_midi
 from ..io.video import write_animation
 from .recipe import RECIPE_KEY, dumps, redact
 
@@ -30,3 +31,22 @@ def save_animation(frames: list[Image.Image], path: str | Path, recipe: dict | N
     comment = dumps(redact(recipe, redact_fields)) if recipe is not None else ""
     write_animation(frames, path, fps=fps, comment=comment)
     return Path(path)
+
+
+def save_midi(melodies, path: str | Path, recipe: dict | None, *, tempo_bpm: float, redact_fields=None,
+              program: int = 0) -> Path:
+    """MIDI file (one track per melody) with the recipe (minus redacted fields); `recipe=None` strips it.
+
+    >>> import tempfile, pathlib
+    >>> from artforge.provenance import read_recipe
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "tune.mid"
+    >>> _ = save_midi([[41, 0, 0, 1]], path, {"pipeline": "sample", "params": {"seed": 1}}, tempo_bpm=100,
+    ...               redact_fields="params.seed")
+    >>> read_recipe(path)
+    {'params': {}, 'pipeline': 'sample', 'redacted': ['params.seed']}
+    """
+    path = Path(path)
+    if path.suffix.lower() not in (".mid", ".midi"):
+        raise UserError(f"{path}: melodies are written as .mid (so that the recipe travels with them)")
+    text = dumps(redact(recipe, redact_fields)) if recipe is not None else None
+    return write_midi(melodies, path, tempo_bpm=tempo_bpm, program=program, recipe_text=text)
