@@ -84,6 +84,8 @@ def run_eval(args) -> int:
     if not args.samples and not args.run:
         raise UserError("give a RUN_DIR (or 'starter') to evaluate, or --samples DIR --data DIR")
     log = (lambda s: None) if (args.quiet or args.json) else print
+    if args.run and _family(args.run) == "music":
+        return run_music_eval(args, log)
     fx = FeatureExtractor(load_feature_net(args.device))
     if args.samples:
         if not args.data:
@@ -108,6 +110,46 @@ def run_eval(args) -> int:
         print(summary(result))
         if report:
             print(f"report: {report}")
+    return 0
+
+
+def _family(name: str) -> str | None:
+    from ..io.weights import CONFIG_NAME, load_config
+    return load_config(resolve_model_dir(name) / CONFIG_NAME).get("family")
+
+
+def run_music_eval(args, log) -> int:
+    """Held-out reconstruction accuracy and copies among samples for a music model."""
+    from ..config import from_dict
+    from ..data.music import MusicDataConfig, load_melodies
+    from ..metrics.music_report import evaluate_music, write_music_report
+
+    model_dir = resolve_model_dir(args.run)
+    model = load_model(args.run, args.device)
+    run = Path(args.run)
+    data = {}
+    if (run / TRAIN_FILE).is_file():
+        data = read_train_file(run)[1].get("data", {})
+    else:
+        data = {"path": "builtin:folk"}   # the shipped melody models were trained on it
+    cfg = from_dict(MusicDataConfig, data, prefix="data.")
+    if args.data:
+        cfg.path = args.data
+    cfg.bars = int(model.config["model"]["steps"]) // 16
+    log(f"data: {cfg.path} ({cfg.bars}-bar windows); model: {model_dir}")
+    split = load_melodies(cfg, progress=not (args.quiet or args.json))
+    result = evaluate_music(model, split, n_samples=min(args.n, 1000))
+    folder = Path(args.out) if args.out else (run / "eval" if (run / TRAIN_FILE).is_file() else Path("music-eval"))
+    note = (f"Model: `{model_dir}` (sha256 {model.sha256[:12]}...); data: {cfg.path}, "
+            f"{cfg.val_percent:g}% of tunes held out by name hash.")
+    report = write_music_report(folder, result, f"Evaluation of {args.run}", note)
+    f = result["figures"]
+    if args.json:
+        print(json.dumps({**f, "report": str(report)}))
+    elif not args.quiet:
+        acc = (f"reconstruction accuracy on {f['held_out_melodies']} held-out melodies: teacher-forced "
+               f"{f['acc_teacher_forced']:.4f}, sampled {f['acc_sampled']:.4f}\n" if "acc_teacher_forced" in f else "")
+        print(f"{acc}copies: {f['copied']} of {f['samples']} samples ({f['copied_fraction']:.1%})\nreport: {report}")
     return 0
 
 

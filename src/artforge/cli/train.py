@@ -14,12 +14,14 @@ from ..training.loop import TrainingInterrupted
 def register(sub, parents) -> None:
     p = sub.add_parser(
         "train", parents=parents, help="train a model on a folder (or resume a run)",
-        description="Train a model: artforge train gan DIR --run RUN_DIR [options] [section.key=value ...]; "
+        description="Train a model: artforge train gan DIR --run RUN_DIR [options] [section.key=value ...], "
+                    "artforge train music DIR --run RUN_DIR --bars 2|16; "
                     "continue one: artforge train --resume RUN_DIR [--steps N].",
         epilog="Any config key can be set as section.key=value, e.g. gan.lr_g=0.0001 data.crop=pad "
                "train.sample_every=100; see configs/gan/*.toml and docs/training.md for every key.")
     p.add_argument("words", nargs="*", metavar="FAMILY DIR [key=value ...]",
-                   help="model family (gan), data folder (or 'builtin'), then config overrides")
+                   help="model family (gan or music), data folder (or 'builtin'; for music builtin:folk or "
+                        "builtin:chorales), then config overrides")
     p.add_argument("--run", "--run-dir", dest="run", metavar="RUN_DIR",
                    help="folder for the new run (--run-dir is the same; use it under torchrun, whose own "
                         "--run-path option swallows --run)")
@@ -28,6 +30,8 @@ def register(sub, parents) -> None:
     p.add_argument("--preset", help="network size: tiny (laptop CPU), small, base (GPU)")
     p.add_argument("--arch", help="lite (default, data-efficient) or dcgan (classic baseline)")
     p.add_argument("--resolution", type=int, metavar="PX", help="image size: 32, 64, 128, 256, ...")
+    p.add_argument("--bars", type=int, metavar="2|16", help="music: melody length in bars (2: flat decoder, "
+                   "16: hierarchical)")
     p.add_argument("--batch-size", type=int, metavar="N")
     p.add_argument("--steps", type=int, metavar="N", help="total optimizer steps of the run")
     p.add_argument("--device", help="auto (default), cpu, cuda, cuda:N, mps")
@@ -36,6 +40,7 @@ def register(sub, parents) -> None:
 
 def _flag_overrides(args) -> list[str]:
     pairs = {"model.preset": args.preset, "model.arch": args.arch, "data.resolution": args.resolution,
+             "data.bars": args.bars,
              "train.batch_size": args.batch_size, "train.steps": args.steps, "train.device": args.device}
     return [f"{k}={v}" for k, v in pairs.items() if v is not None]
 
@@ -43,7 +48,7 @@ def _flag_overrides(args) -> list[str]:
 def monitors(exp, run_dir: Path) -> list:
     """KID_effnet during training (and best/) for families with an `eval` section that asks for it."""
     ev = getattr(exp, "eval", None)
-    if ev is None or ev.kid_every <= 0 or launch_rank() != 0:
+    if getattr(ev, "kid_every", 0) <= 0 or launch_rank() != 0:
         return []
     from ..metrics.monitor import KIDMonitor
     return [KIDMonitor(run_dir, ev.kid_every, ev.kid_samples, ev.keep_best)]
@@ -62,7 +67,7 @@ def run(args) -> int:
         if plain or args.run:
             raise UserError("--resume RUN_DIR takes no family, data folder or --run; "
                             "only --steps N and key=value settings such as train.steps")
-        if args.config or args.preset or args.arch or args.resolution or args.batch_size:
+        if args.config or args.preset or args.arch or args.resolution or args.batch_size or args.bars:
             raise UserError("--resume keeps the run's config; only --steps, --device and train.* "
                             "logging/checkpoint settings may change")
         fam, exp, state = resume_experiment(Path(args.resume), fams, _flag_overrides(args) + overrides)

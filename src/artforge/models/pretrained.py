@@ -15,6 +15,8 @@ from ..errors import RunError
 from ..io.weights import CONFIG_NAME, WEIGHTS_NAME, load_config, load_weights
 
 STARTER = "starter"
+# The melody models that ship with artforge, by the names the CLI accepts.
+MUSIC_STARTERS = {"starter:melody-2bar": "melody-2bar", "starter:melody-16bar": "melody-16bar"}
 
 
 def starter_dir() -> Path:
@@ -22,9 +24,20 @@ def starter_dir() -> Path:
     return Path(str(resources.files("artforge") / "assets" / "starter"))
 
 
+def music_starter_dir(name: str) -> Path:
+    return Path(str(resources.files("artforge") / "assets" / "music" / MUSIC_STARTERS[name]))
+
+
+def shipped_model_dir(name: str) -> Path | None:
+    """The folder of a model that ships inside the package ('starter', 'starter:melody-2bar', ...)."""
+    if name == STARTER:
+        return starter_dir()
+    return music_starter_dir(name) if name in MUSIC_STARTERS else None
+
+
 def resolve_model_dir(name_or_path: str | Path) -> Path:
-    """'starter' or a run folder -> the folder; RunError when it holds no model."""
-    p = starter_dir() if str(name_or_path) == STARTER else Path(name_or_path)
+    """'starter' (or a shipped melody model's name) or a run folder -> the folder; RunError when it holds no model."""
+    p = shipped_model_dir(str(name_or_path)) or Path(name_or_path)
     if not p.is_dir():
         raise RunError(f"model folder not found: {p}; give a run folder or 'starter'")
     if not (p / WEIGHTS_NAME).is_file() or not (p / CONFIG_NAME).is_file():
@@ -38,6 +51,10 @@ def build_from_config(config: dict) -> nn.Module:
     from . import build_generator
 
     family = config.get("family")
+    if family == "music":
+        from ..config import from_dict
+        from .musicvae import MusicVAE, MusicVAEConfig
+        return MusicVAE(from_dict(MusicVAEConfig, config["model"]))
     if family != "gan":
         raise RunError(f"model family '{family}' cannot be loaded by this artforge")
     return build_generator(config["arch"], config["model"])

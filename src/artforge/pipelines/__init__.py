@@ -3,8 +3,12 @@
 from .base import ModelHandle, Output, Param, Pipeline, load_model
 from .generate import GeneratePipeline
 from .interpolate import InterpolatePipeline
+from .music import MusicBreedPipeline, MusicInterpolatePipeline, MusicSamplePipeline
 
-PIPELINES: dict[str, type[Pipeline]] = {p.name: p for p in (GeneratePipeline, InterpolatePipeline)}
+PIPELINES: dict[str, type[Pipeline]] = {p.name: p for p in (GeneratePipeline, InterpolatePipeline,
+                                                           MusicSamplePipeline, MusicInterpolatePipeline,
+                                                           MusicBreedPipeline)}
 
-__all__ = ["PIPELINES", "GeneratePipeline", "InterpolatePipeline", "ModelHandle", "Output", "Param",
+__all__ = ["PIPELINES", "GeneratePipeline", "InterpolatePipeline", "MusicBreedPipeline", "MusicInterpolatePipeline",
+           "MusicSamplePipeline", "ModelHandle", "Output", "Param",
            "Pipeline", "load_model"]

@@ -15,7 +15,7 @@ from torch import nn
 
 from ..errors import UserError
 from ..io.weights import WEIGHTS_NAME, file_sha256
-from ..models.pretrained import STARTER, from_pretrained, resolve_model_dir
+from ..models.pretrained import from_pretrained, resolve_model_dir, shipped_model_dir
 from ..provenance import build_recipe
 
 
@@ -100,7 +100,7 @@ def load_model(name_or_path: str | Path, device: str | torch.device = "cpu", sha
     """A model folder (or 'starter') loaded for pipelines; `sha256` skips re-hashing weights already hashed."""
     folder = resolve_model_dir(name_or_path)
     module = from_pretrained(folder, device)
-    name = STARTER if str(name_or_path) == STARTER else folder.name
+    name = str(name_or_path) if shipped_model_dir(str(name_or_path)) else folder.name
     return ModelHandle(module, module.artforge_config, sha256 or file_sha256(folder / WEIGHTS_NAME), folder, name,
                        torch.device(device))
 
@@ -110,7 +110,8 @@ class Output:
     """What a pipeline made: pictures (or animation frames) with a recipe for each file to be written."""
     images: list = field(default_factory=list)       # PIL images
     recipes: list[dict] = field(default_factory=list)
-    kind: str = "image"                              # image | animation
+    kind: str = "image"                              # image | animation | melody
+    melodies: list = field(default_factory=list)     # (T,) token arrays, for kind "melody"
 
 
 class Pipeline:

@@ -11,7 +11,7 @@ from PIL import Image
 from ..errors import RecipeError, RunError
 from ..io.video import read_frames
 from ..io.weights import WEIGHTS_NAME, file_sha256
-from ..models.pretrained import STARTER, starter_dir
+from ..models.pretrained import MUSIC_STARTERS, STARTER, shipped_model_dir
 from ..provenance import read_recipe
 from ..provenance.write import save_animation, save_image
 from .base import ModelHandle, Output, load_model
@@ -26,7 +26,7 @@ def candidate_model_dirs(recipe: dict, explicit: str | None) -> list[Path | str]
     recorded = recipe.get("model", {}).get("path")
     if recorded:
         out.append(Path(recorded))
-    out.append(STARTER)
+    out += [STARTER, *MUSIC_STARTERS]
     for root in filter(None, os.environ.get("ARTFORGE_RUNS", "").split(os.pathsep)):
         out += [p.parent for p in Path(root).glob(f"**/{WEIGHTS_NAME}")]
     cwd = Path.cwd()
@@ -42,7 +42,7 @@ def find_model(recipe: dict, explicit: str | None = None, device: str = "cpu") -
                           "it cannot be replayed")
     seen = set()
     for cand in candidate_model_dirs(recipe, explicit):
-        folder = starter_dir() if cand == STARTER else Path(cand)
+        folder = (shipped_model_dir(cand) or Path(cand)) if isinstance(cand, str) else Path(cand)
         weights = folder / WEIGHTS_NAME
         if folder in seen or not weights.is_file():
             continue
@@ -70,6 +70,16 @@ def replay(src: str | Path, out: str | Path, model: str | None = None, device: s
     handle = find_model(recipe, model, device)
     result: Output = PIPELINES[name](handle).replay(recipe)
     out = Path(out)
+    if result.kind == "melody":
+        from ..data.midi import BadMidi, read_midi
+        from ..provenance.write import save_midi
+
+        save_midi(result.melodies, out, recipe, tempo_bpm=float(recipe["params"].get("bpm", 120.0)))
+        try:
+            same = [m.tolist() for m in read_midi(src)] == [m.tolist() for m in read_midi(out)]
+        except BadMidi:
+            same = False
+        return out, same
     if result.kind == "animation":
         fps = int(recipe["params"].get("fps", 24))
         save_animation(result.images, out, recipe, fps)

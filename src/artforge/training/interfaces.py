@@ -22,7 +22,7 @@ class TrainConfig:
     precision: str = "auto"           # auto (bf16/fp16 on CUDA, fp32 elsewhere) | fp32 | bf16 | fp16
     channels_last: str = "auto"       # auto (on for CUDA) | on | off
     grad_clip: float = 0.0            # max grad norm; 0 = off
-    ema_kimg: float = 2.0             # EMA half-life in thousands of images
+    ema_kimg: float = 2.0             # EMA half-life in thousands of images; 0 = no EMA copy
     ema_rampup: float = 0.05
     log_every: int = 10
     sample_every: int = 250

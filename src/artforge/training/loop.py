@@ -64,7 +64,7 @@ class Loop:
         fp16 = self.amp_dtype == torch.float16
         self.scalers = {ph: torch.amp.GradScaler(self.device.type, enabled=fp16) for ph in self.optimizers}
         src = self.task.modules.get(self.task.ema_module) if self.task.ema_module else None
-        self.ema = EMA(src, cfg.ema_kimg, cfg.ema_rampup) if src is not None else None
+        self.ema = EMA(src, cfg.ema_kimg, cfg.ema_rampup) if src is not None and cfg.ema_kimg > 0 else None
         torch.manual_seed(cfg.seed * 7919 + self.dist.rank)
         self.sampler = EpochSampler(len(self.data), cfg.seed, self.dist.rank, self.dist.world)
         self.data_generator = torch.Generator().manual_seed(cfg.seed * 104_729 + self.dist.rank)

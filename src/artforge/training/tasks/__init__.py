@@ -7,6 +7,7 @@ from ..run import Family
 
 def families() -> dict[str, Family]:
     """Imported on call, so `import artforge.training` stays light."""
-    from . import gan
+    from . import gan, music
 
-    return {"gan": Family("gan", gan.GANExperiment, gan.train)}
+    return {"gan": Family("gan", gan.GANExperiment, gan.train),
+            "music": Family("music", music.MusicExperiment, music.train)}

@@ -1,0 +1,103 @@
+"""`artforge music sample|interpolate|breed`: melodies from a music model as MIDI, WAV and a piano roll."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from ..errors import UserError
+from ..pipelines import MusicBreedPipeline, MusicInterpolatePipeline, MusicSamplePipeline, load_model
+from ..pipelines.base import Output
+from .params import add_pipeline_options, pipeline_kwargs
+
+POSITIONAL = {"music.interpolate": ("a", "b"), "music.breed": ("parents",)}
+
+
+def register(sub, parents) -> None:
+    m = sub.add_parser("music", parents=parents, help="create melodies with a music model (MIDI, WAV, piano roll)",
+                       description="Sample, morph and breed melodies with a trained music model. Each MIDI file "
+                                   "carries its recipe (artforge recipe / replay work on it).")
+    verbs = m.add_subparsers(dest="music_verb", metavar="VERB", required=True)
+    s = verbs.add_parser("sample", parents=parents, help=MusicSamplePipeline.help)
+    s.add_argument("model", metavar="RUN_DIR")
+    _options(s, MusicSamplePipeline)
+    i = verbs.add_parser("interpolate", parents=parents, help=MusicInterpolatePipeline.help)
+    i.add_argument("model", metavar="RUN_DIR")
+    i.add_argument("a", metavar="A.mid")
+    i.add_argument("b", metavar="B.mid")
+    _options(i, MusicInterpolatePipeline)
+    b = verbs.add_parser("breed", parents=parents, help=MusicBreedPipeline.help)
+    b.add_argument("model", metavar="RUN_DIR")
+    b.add_argument("parents", nargs="+", metavar="PARENT.mid")
+    _options(b, MusicBreedPipeline)
+
+
+def _options(p, pipeline) -> None:
+    class Without(pipeline):  # the positional inputs are not options too
+        params = tuple(q for q in pipeline.params if q.name not in POSITIONAL.get(pipeline.name, ()))
+    add_pipeline_options(p, Without)
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for the .mid, .wav and .png files")
+    p.add_argument("--no-wav", action="store_true", help="skip rendering WAV audio")
+    p.add_argument("--redact", default="", metavar="FIELDS",
+                   help="recipe fields to leave out, comma-separated (e.g. model.path); 'all' strips it")
+    p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or mps (default: cpu)")
+    p.add_argument("--json", action="store_true", help="print what was written as one JSON object")
+    p.set_defaults(func=run, pipeline=pipeline)
+
+
+def run(args) -> int:
+    pipeline = args.pipeline
+    kwargs = pipeline_kwargs(args, type("P", (), {"params": tuple(q for q in pipeline.params
+                                                                  if q.name not in POSITIONAL.get(pipeline.name, ()))}))
+    if pipeline.name == "music.interpolate":
+        kwargs.update(a=args.a, b=args.b)
+    elif pipeline.name == "music.breed":
+        kwargs["parents"] = ",".join(args.parents)
+    kwargs = pipeline.resolve(**kwargs)
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {out} is a file; give a folder")
+    result = pipeline(load_model(args.model, args.device))(**kwargs)
+    written = write_melodies(result, out, _stem(pipeline.name), float(kwargs["bpm"]), wav=not args.no_wav,
+                             redact=args.redact)
+    if args.json:
+        print(json.dumps(written))
+    elif not args.quiet:
+        n = len(written["midi"])
+        print(f"wrote {n} MIDI file(s){' and WAVs' if written['wav'] else ''} and {written['piano_roll']} to {out}/"
+              + (f" ({written['synth']} synth)" if written.get("synth") else ""), file=sys.stdout)
+    return 0
+
+
+def _stem(name: str) -> str:
+    return {"music.sample": "sample", "music.interpolate": "morph", "music.breed": "child"}[name]
+
+
+def write_melodies(result: Output, out: Path, stem: str, bpm: float, wav: bool = True, redact: str = "") -> dict:
+    """Each melody as STEM-NNN.mid (+ .wav); a morph's whole run as morph.mid; one piano roll of all."""
+    from ..io.audio import render_wav
+    from ..io.pianoroll import piano_roll
+    from ..provenance.recipe import dumps, redact as redact_recipe
+    from ..provenance.write import save_midi
+
+    keep, fields = redact.strip() != "all", "" if redact.strip() == "all" else redact
+    out.mkdir(parents=True, exist_ok=True)
+    written: dict = {"midi": [], "wav": [], "piano_roll": ""}
+    singles = []
+    for melody, recipe in zip(result.melodies, result.recipes):
+        whole = recipe.get("output") == "morph"
+        p = recipe["params"]
+        name = "morph" if whole else f"{stem}-{p.get('seed', 0) + p['index'] if stem == 'sample' else p['index']:03d}"
+        midi = save_midi([melody], out / f"{name}.mid", recipe if keep else None, tempo_bpm=bpm, redact_fields=fields)
+        written["midi"].append(str(midi))
+        if wav:
+            written["synth"] = render_wav(melody, out / f"{name}.wav", tempo_bpm=bpm)
+            written["wav"].append(str(out / f"{name}.wav"))
+        if not whole:
+            singles.append((name, melody))
+    roll = out / f"{stem}s.png"
+    text = dumps(redact_recipe(result.recipes[-1], fields)) if keep else None
+    piano_roll([m for _, m in singles], roll, titles=[n for n, _ in singles], recipe_text=text)
+    written["piano_roll"] = str(roll)
+    return written

@@ -1,0 +1,258 @@
+"""Melodies from a MusicVAE: sample, interpolate (morph) between two tunes, steer with attributes, breed.
+
+Every melody is written from its own latent and its own random stream (seed), alone in its batch, so
+its recipe replays it exactly whatever else was made with it. Melodies given as input (interpolation
+ends, breeding parents) are stored in the recipe as tokens, so replay needs no input file.
+
+Attribute vectors (MusicVAE section 5.3) live beside the weights in `attributes.safetensors`: for each
+attribute, the mean latent of the training windows in its top quartile minus that of the bottom quartile.
+`attribute="density=+1.5"` adds 1.5 of that vector to every latent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..data.melody import ATTRIBUTES, STEPS_PER_BAR
+from ..data.midi import BadMidi, read_midi
+from ..data.music import windows
+from ..errors import RecipeError, UserError
+from ..io.midi import concat
+from ..io.weights import load_weights
+from .base import ModelHandle, Output, Param, Pipeline, latents, slerp
+
+ATTRIBUTES_NAME = "attributes.safetensors"
+BPM = Param("bpm", "float", 120.0, "tempo of the MIDI and WAV files, in quarter notes per minute", 20, 300)
+
+
+def require_music(model: ModelHandle) -> None:
+    if model.config.get("family") != "music":
+        raise UserError(f"{model.path} is not a music model (family '{model.config.get('family')}'); "
+                        "train one with: artforge train music DIR --run RUN_DIR --bars 2")
+
+
+def melody_sha256(events) -> str:
+    return hashlib.sha256(np.asarray(events, dtype=np.int8).tobytes()).hexdigest()
+
+
+def parse_attributes(text: str) -> dict[str, float]:
+    """'density=+1.5,pitch=-1' -> {'density': 1.5, 'pitch': -1.0}; unknown names are a UserError.
+
+    >>> parse_attributes("density=+1.5, stepwise=-0.5")
+    {'density': 1.5, 'stepwise': -0.5}
+    """
+    out: dict[str, float] = {}
+    for item in filter(None, (s.strip() for s in (text or "").split(","))):
+        name, sep, amount = item.partition("=")
+        name = name.strip()
+        if not sep or name not in ATTRIBUTES:
+            raise UserError(f"attribute: expected name=amount with name one of {', '.join(ATTRIBUTES)}, got '{item}'")
+        try:
+            out[name] = float(amount)
+        except ValueError:
+            raise UserError(f"attribute: '{amount}' is not a number (in '{item}')") from None
+        if not -5 <= out[name] <= 5:
+            raise UserError(f"attribute: {name}={out[name]} is out of range [-5, 5]")
+    return out
+
+
+class MusicPipeline(Pipeline):
+    """What the music pipelines share: the model's bars, latents with attributes, decoding one melody."""
+
+    def __init__(self, model: ModelHandle):
+        require_music(model)
+        super().__init__(model)
+        self.vae = model.module
+        self.steps = int(model.config["model"]["steps"])
+        self._attributes: dict[str, torch.Tensor] | None = None
+
+    def attribute_vectors(self) -> dict[str, torch.Tensor]:
+        if self._attributes is None:
+            path = Path(self.model.path) / ATTRIBUTES_NAME
+            self._attributes = load_weights(path) if path.is_file() else {}
+        return self._attributes
+
+    def steer(self, z: torch.Tensor, attribute: str) -> torch.Tensor:
+        amounts = parse_attributes(attribute)
+        vectors = self.attribute_vectors()
+        for name, amount in amounts.items():
+            if name not in vectors:
+                raise UserError(f"attribute: this model has no '{name}' vector ({ATTRIBUTES_NAME} missing or "
+                                "incomplete in its folder; it is written at the end of training)")
+            z = z + amount * vectors[name].to(z)
+        return z
+
+    def write(self, z: torch.Tensor, seed: int, temperature: float) -> np.ndarray:
+        """One melody (T,) from one latent (z_dim,), sampled with its own generator."""
+        g = torch.Generator(device=self.model.device).manual_seed(int(seed))
+        return self.vae.decode(z[None].to(self.model.device), temperature, g)[0].cpu().numpy()
+
+    def encode_melody(self, events) -> torch.Tensor:
+        x = torch.as_tensor(np.asarray(events, dtype=np.int64))[None].to(self.model.device)
+        mu, _ = self.vae.encode(x)
+        return mu[0].float().cpu()
+
+    def melody_from_file(self, path: str | Path) -> np.ndarray:
+        """The first window of the model's length in a MIDI file's first melodic part, as tokens."""
+        bars = self.steps // STEPS_PER_BAR
+        try:
+            parts = read_midi(path)
+        except BadMidi as e:
+            raise UserError(f"{path}: {e}") from None
+        for part in parts:
+            found = windows(part, bars, 1)
+            if found:
+                return found[0]
+        raise UserError(f"{path} has no melody of {bars} bars that this model can read (it needs at least "
+                        f"{2 * bars} notes without a rest longer than a bar)")
+
+    def melody_input(self, value) -> np.ndarray:
+        """A melody given as a MIDI path or as a token list (from a recipe)."""
+        if isinstance(value, (list, tuple, np.ndarray)):
+            ev = np.asarray(value, dtype=np.int64)
+            if ev.shape != (self.steps,):
+                raise RecipeError(f"a stored melody has {ev.shape} tokens; this model reads {self.steps}")
+            return ev
+        return self.melody_from_file(value)
+
+
+class MusicSamplePipeline(MusicPipeline):
+    name = "music.sample"
+    help = "sample new melodies from a music model"
+    params = (
+        Param("n", "int", 8, "how many melodies", 1, 1024, short="-n"),
+        Param("seed", "int", 0, "seed of the first melody; melody i uses seed+i", 0, 2**31 - 1),
+        Param("temperature", "float", 0.5, "0 = the most likely notes; higher = more surprising", 0.0, 2.0),
+        Param("attribute", "str", "", "steer along data-derived directions, e.g. density=+1.5,pitch=-1 "
+              f"(names: {', '.join(ATTRIBUTES)})"),
+        BPM,
+    )
+
+    @torch.no_grad()
+    def one(self, seed: int, temperature: float, attribute: str) -> np.ndarray:
+        z = self.steer(latents([seed], self.model.z_dim)[0], attribute)
+        return self.write(z, seed, temperature)
+
+    def run(self, n: int, seed: int, temperature: float, attribute: str, bpm: float = 120.0) -> Output:
+        parse_attributes(attribute)
+        params = {"n": n, "seed": seed, "temperature": temperature, "attribute": attribute, "bpm": bpm}
+        melodies = [self.one(seed + i, temperature, attribute) for i in range(n)]
+        recipes = [self.recipe("melody", {**params, "index": i}) for i in range(n)]
+        return Output(melodies=melodies, recipes=recipes, kind="melody")
+
+    def replay(self, recipe: dict) -> Output:
+        p = self.resolve(**{k: recipe["params"][k] for k in ("n", "seed", "temperature", "attribute")})
+        i = recipe["params"].get("index")
+        if not isinstance(i, int) or not 0 <= i < p["n"]:
+            raise RecipeError("the recipe's params.index is missing or out of range")
+        return Output(melodies=[self.one(p["seed"] + i, p["temperature"], p["attribute"])], recipes=[recipe],
+                      kind="melody")
+
+
+class MusicInterpolatePipeline(MusicPipeline):
+    name = "music.interpolate"
+    help = "morph from one melody to another through the model's latent space"
+    params = (
+        Param("a", "str", "", "first melody: a MIDI file"),
+        Param("b", "str", "", "last melody: a MIDI file"),
+        Param("steps", "int", 8, "melodies in the morph, both ends included", 2, 64),
+        Param("temperature", "float", 0.0, "0 = the most likely notes; higher = more surprising", 0.0, 2.0),
+        Param("seed", "int", 0, "seed of the sampling (used when temperature > 0)", 0, 2**31 - 1),
+        Param("attribute", "str", "", "steer every step, e.g. density=+1"),
+        BPM,
+    )
+
+    @torch.no_grad()
+    def morph(self, a: np.ndarray, b: np.ndarray, steps: int, temperature: float, seed: int, attribute: str):
+        za, zb = self.encode_melody(a), self.encode_melody(b)
+        ts = np.linspace(0.0, 1.0, steps)
+        return [self.write(self.steer(slerp(za, zb, float(t)), attribute), seed + i, temperature)
+                for i, t in enumerate(ts)]
+
+    def run(self, a, b, steps: int, temperature: float, seed: int, attribute: str, bpm: float = 120.0) -> Output:
+        if a == "" or b == "":
+            raise UserError("music.interpolate needs two melodies: a=FILE.mid and b=FILE.mid")
+        ea, eb = self.melody_input(a), self.melody_input(b)
+        melodies = self.morph(ea, eb, steps, temperature, seed, attribute)
+        params = {"steps": steps, "temperature": temperature, "seed": seed, "attribute": attribute, "bpm": bpm,
+                  "a_tokens": ea.tolist(), "b_tokens": eb.tolist(),
+                  "a_name": Path(str(a)).name if isinstance(a, (str, Path)) else "", "b_name":
+                  Path(str(b)).name if isinstance(b, (str, Path)) else ""}
+        parents = [{"melody_sha256": melody_sha256(ea), "name": params["a_name"]},
+                   {"melody_sha256": melody_sha256(eb), "name": params["b_name"]}]
+        recipes = [self.recipe("melody", {**params, "index": i}, parents) for i in range(steps)]
+        morph = self.recipe("morph", params, parents)
+        return Output(melodies=melodies + [concat(melodies)], recipes=recipes + [morph], kind="melody")
+
+    def replay(self, recipe: dict) -> Output:
+        rp = recipe["params"]
+        p = self.resolve(**{k: rp[k] for k in ("steps", "temperature", "seed", "attribute")})
+        melodies = self.morph(self.melody_input(rp["a_tokens"]), self.melody_input(rp["b_tokens"]), p["steps"],
+                              p["temperature"], p["seed"], p["attribute"])
+        if recipe.get("output") == "morph":
+            return Output(melodies=[concat(melodies)], recipes=[recipe], kind="melody")
+        i = rp.get("index")
+        if not isinstance(i, int) or not 0 <= i < p["steps"]:
+            raise RecipeError("the recipe's params.index is missing or out of range")
+        return Output(melodies=[melodies[i]], recipes=[recipe], kind="melody")
+
+
+class MusicBreedPipeline(MusicPipeline):
+    """Children of two or more melodies: each latent dimension is taken from a parent at random
+    (crossover), then moved toward the parents' mean by `blend` and by Gaussian noise of `mutation`."""
+
+    name = "music.breed"
+    help = "breed melodies: latent crossover, blending and mutation; children record their parents"
+    params = (
+        Param("parents", "str", "", "two or more MIDI files, comma-separated"),
+        Param("children", "int", 4, "how many children", 1, 64),
+        Param("mutation", "float", 0.3, "strength of random change (0 = none)", 0.0, 2.0),
+        Param("blend", "float", 0.0, "0 = pure crossover, 1 = the parents' average", 0.0, 1.0),
+        Param("temperature", "float", 0.0, "0 = the most likely notes; higher = more surprising", 0.0, 2.0),
+        Param("seed", "int", 0, "seed of child 0; child i uses seed+i", 0, 2**31 - 1),
+        BPM,
+    )
+
+    @torch.no_grad()
+    def child(self, zs: torch.Tensor, seed: int, mutation: float, blend: float, temperature: float) -> np.ndarray:
+        g = torch.Generator().manual_seed(int(seed))
+        pick = torch.randint(0, len(zs), (zs.shape[1],), generator=g)
+        z = zs[pick, torch.arange(zs.shape[1])]
+        z = (1 - blend) * z + blend * zs.mean(0)
+        z = z + mutation * torch.randn(zs.shape[1], generator=g)
+        return self.write(z, seed, temperature)
+
+    def run(self, parents, children: int, mutation: float, blend: float, temperature: float, seed: int,
+            bpm: float = 120.0) -> Output:
+        items = [s.strip() for s in parents.split(",") if s.strip()] if isinstance(parents, str) else list(parents)
+        if len(items) < 2:
+            raise UserError("music.breed needs two or more parent melodies (MIDI files)")
+        tokens = [self.melody_input(p) for p in items]
+        names = [Path(p).name if isinstance(p, (str, Path)) else f"parent{i}" for i, p in enumerate(items)]
+        return self._breed(tokens, names, children, mutation, blend, temperature, seed, bpm)
+
+    def _breed(self, tokens, names, children, mutation, blend, temperature, seed, bpm) -> Output:
+        zs = torch.stack([self.encode_melody(t) for t in tokens])
+        kids = [self.child(zs, seed + i, mutation, blend, temperature) for i in range(children)]
+        params = {"children": children, "mutation": mutation, "blend": blend, "temperature": temperature,
+                  "seed": seed, "bpm": bpm, "parent_tokens": [t.tolist() for t in tokens]}
+        lineage = [{"melody_sha256": melody_sha256(t), "name": n} for t, n in zip(tokens, names)]
+        recipes = [self.recipe("melody", {**params, "index": i, "melody_sha256": melody_sha256(k)}, lineage)
+                   for i, k in enumerate(kids)]
+        return Output(melodies=kids, recipes=recipes, kind="melody")
+
+    def replay(self, recipe: dict) -> Output:
+        rp = recipe["params"]
+        p = {k: rp[k] for k in ("children", "mutation", "blend", "temperature", "seed")}
+        p = {k: v for k, v in self.resolve(parents="x,y", **p).items() if k != "parents"}
+        tokens = [self.melody_input(t) for t in rp["parent_tokens"]]
+        i = rp.get("index")
+        if not isinstance(i, int) or not 0 <= i < p["children"]:
+            raise RecipeError("the recipe's params.index is missing or out of range")
+        zs = torch.stack([self.encode_melody(t) for t in tokens])
+        kid = self.child(zs, p["seed"] + i, p["mutation"], p["blend"], p["temperature"])
+        return Output(melodies=[kid], recipes=[recipe], kind="melody")

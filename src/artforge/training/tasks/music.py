@@ -1,0 +1,248 @@
+"""The music family's part of training: a MusicVAE on melody windows.
+
+Loss per melody: cross-entropy summed over steps + beta * max(KL - free_bits, 0), with beta warmed up
+linearly (KL annealing) and free bits leaving the first `free_bits` nats of KL unpenalised, as MusicVAE
+does. Scheduled sampling is the parallel kind (Duckworth et al. 2019, arXiv:1906.04331): a first
+teacher-forced pass without gradients proposes tokens, and each step reads its own proposal instead of
+the true token with probability p, which ramps up over training; it keeps the LSTM's fast whole-sequence
+kernels instead of a Python loop over steps.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ... import __version__
+from ...config import to_dict
+from ...data.melody import ATTRIBUTES, attribute_values
+from ...data.music import MelodySplit, MusicDataConfig, load_melodies
+from ...errors import ConfigError, RunError
+from ...io.atomic import atomic_write_text
+from ...io.weights import save_weights
+from ...metrics.melody import reconstruction
+from ...models.musicvae import MusicVAE, MusicVAEConfig
+from ..callbacks import ExportWeights, MetricsLog
+from ..distributed import launch_rank
+from ..loop import Callback, Loop, Phase, TrainConfig
+from ..run import write_train_file
+
+
+@dataclass
+class MusicModelConfig:
+    decoder: str = "auto"           # auto (flat for 2 bars, hierarchical for 16) | flat | hierarchical
+    embed_dim: int = 64
+    enc_hidden: int = 128
+    z_dim: int = 0                  # 0 = 128 for 2 bars, 256 for 16 bars
+    dec_hidden: int = 256
+    dec_layers: int = 0             # 0 = 2 for 2 bars, 1 for 16 (a bar's 16 steps need less; 1.7x faster)
+    conductor_hidden: int = 256
+    conductor_dim: int = 128
+
+
+@dataclass
+class VAELossConfig:
+    lr: float = 1e-3
+    beta: float = 0.2               # weight of the KL term once warmed up
+    kl_warmup: int = 1000           # steps over which beta rises from 0
+    free_bits: float = 0.0          # nats of KL per melody left unpenalised; 0 = 48 for 2 bars, 256 for 16
+    sampling_max: float = 0.5       # scheduled sampling: final probability of reading the model's own token
+    sampling_rampup: int = 2000     # steps over which it rises from 0 (0 = pure teacher forcing)
+
+
+@dataclass
+class MusicEvalConfig:
+    every: int = 500                # held-out reconstruction accuracy every N steps (and at the end); 0 = off
+    melodies: int = 512             # held-out windows used for it
+
+
+def _train_defaults() -> TrainConfig:
+    return TrainConfig(steps=4000, batch_size=64, grad_clip=1.0, ema_kimg=0.0, sample_every=1000)
+
+
+@dataclass
+class MusicExperiment:
+    data: MusicDataConfig = field(default_factory=MusicDataConfig)
+    model: MusicModelConfig = field(default_factory=MusicModelConfig)
+    vae: VAELossConfig = field(default_factory=VAELossConfig)
+    train: TrainConfig = field(default_factory=_train_defaults)
+    eval: MusicEvalConfig = field(default_factory=MusicEvalConfig)
+
+
+def network_config(exp: MusicExperiment) -> MusicVAEConfig:
+    m, bars = exp.model, exp.data.bars
+    if m.decoder not in ("auto", "flat", "hierarchical"):
+        raise ConfigError(f"model.decoder='{m.decoder}' is not known; choose auto, flat or hierarchical")
+    hier = m.decoder == "hierarchical" or (m.decoder == "auto" and bars >= 16)
+    return MusicVAEConfig(steps=exp.data.steps, hierarchical=hier, embed_dim=m.embed_dim, enc_hidden=m.enc_hidden,
+                          z_dim=m.z_dim or (256 if bars >= 16 else 128), dec_hidden=m.dec_hidden,
+                          dec_layers=m.dec_layers or (1 if hier else 2), conductor_hidden=m.conductor_hidden, conductor_dim=m.conductor_dim)
+
+
+def free_bits(exp: MusicExperiment) -> float:
+    return exp.vae.free_bits or (256.0 if exp.data.bars >= 16 else 48.0)
+
+
+class MusicTask:
+    ema_module = "vae"
+
+    def __init__(self, exp: MusicExperiment):
+        self.exp = exp
+        self.net_config = network_config(exp)
+        self.modules = {"vae": MusicVAE(self.net_config)}
+        self.free_bits = free_bits(exp)
+
+    def phases(self) -> list[Phase]:
+        return [Phase("vae", "vae", self.exp.vae.lr, (0.9, 0.999))]
+
+    def schedule(self, step: int) -> tuple[float, float]:
+        """(beta, scheduled-sampling probability) at `step`."""
+        v = self.exp.vae
+        beta = v.beta * min(1.0, step / v.kl_warmup) if v.kl_warmup > 0 else v.beta
+        p = v.sampling_max * min(1.0, step / v.sampling_rampup) if v.sampling_rampup > 0 else 0.0
+        return beta, p
+
+    def loss(self, phase: str, x: torch.Tensor, step: int):
+        vae: MusicVAE = self.modules["vae"]
+        beta, p = self.schedule(step)
+        mu, logvar = vae.encode(x)
+        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+        inputs = vae.shifted_inputs(x)
+        if p > 0:
+            with torch.no_grad():
+                proposal = vae.shifted_inputs(vae.decode_logits(z, inputs).argmax(-1))
+            use_own = torch.rand(inputs.shape, device=x.device) < p
+            inputs = torch.where(use_own & (inputs != vae.decoder.start), proposal, inputs)
+        logits = vae.decode_logits(z, inputs)                               # (B, T, C)
+        recon = F.cross_entropy(logits.float().transpose(1, 2), x, reduction="none").sum(1).mean()
+        kl = (0.5 * (mu.float() ** 2 + logvar.float().exp() - 1 - logvar.float())).sum(1).mean()
+        loss = recon + beta * torch.clamp(kl - self.free_bits, min=0)
+        acc = (logits.detach().argmax(-1) == x).float().mean()
+        return loss, {"loss/recon": recon.detach(), "loss/kl": kl.detach(), "acc": acc, "beta": torch.tensor(beta),
+                      "sampling_p": torch.tensor(p)}
+
+    def end_step(self, batch_size: int) -> dict[str, float]:
+        return {}
+
+    def state_dict(self) -> dict:
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        pass
+
+    def inference_config(self, dataset: dict) -> dict:
+        return {"family": "music", "arch": "musicvae", "model": to_dict(self.net_config),
+                "artforge_version": __version__, "dataset": dataset}
+
+
+class HeldOutAccuracy(Callback):
+    """Reconstruction accuracy on held-out windows every `every` steps, logged beside the losses."""
+
+    def __init__(self, val: torch.Tensor, every: int, run_dir: Path):
+        self.val, self.every = val, every
+        self.path = Path(run_dir) / "eval" / "accuracy.jsonl"
+
+    def measure(self, loop: Loop) -> None:
+        if not len(self.val):
+            return
+        module = loop.ema.module if loop.ema else loop.task.modules["vae"]
+        was = module.training
+        res = reconstruction(module, self.val.to(loop.device))
+        module.train(was)
+        rec = {"step": loop.step, **res}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(rec) + "\n")
+        for cb in loop.callbacks:
+            if isinstance(cb, MetricsLog):
+                cb.on_log(loop, {"step": loop.step, "kimg": loop.nimg / 1000,
+                                 "val_acc_teacher_forced": res["acc_teacher_forced"],
+                                 "val_acc_sampled": res["acc_sampled"]})
+
+    def on_step(self, loop: Loop) -> None:
+        if self.every > 0 and loop.step % self.every == 0:
+            self.measure(loop)
+
+    def on_end(self, loop: Loop) -> None:
+        if self.every > 0 and loop.step % self.every:
+            self.measure(loop)
+
+
+class AttributeVectors(Callback):
+    """At the end of training, `attributes.safetensors`: per attribute, mean mu of the training windows
+    in its top quartile minus that of its bottom quartile (MusicVAE's attribute vectors)."""
+
+    def __init__(self, windows: torch.Tensor, run_dir: Path, limit: int = 4096):
+        g = torch.Generator().manual_seed(99)
+        self.windows = windows[torch.randperm(len(windows), generator=g)[:limit]]
+        self.path = Path(run_dir) / "attributes.safetensors"
+
+    @torch.no_grad()
+    def on_end(self, loop: Loop) -> None:
+        module = loop.ema.module if loop.ema else loop.task.modules["vae"]
+        was = module.training
+        module.eval()
+        mu = torch.cat([module.encode(self.windows[i:i + 512].to(loop.device))[0].float().cpu()
+                        for i in range(0, len(self.windows), 512)])
+        module.train(was)
+        vectors, meta = attribute_vectors(mu, self.windows)
+        if vectors:
+            save_weights(vectors, self.path, meta)
+
+
+def attribute_vectors(mu: torch.Tensor, windows: torch.Tensor) -> tuple[dict[str, torch.Tensor], dict]:
+    """({attribute: top-quartile mean mu - bottom-quartile mean mu}, {attribute: 'q25..q75'})."""
+    values = [attribute_values(w.numpy()) for w in windows]
+    vectors, meta = {}, {}
+    for name in ATTRIBUTES:
+        v = np.array([d[name] for d in values], dtype=np.float64)
+        ok = np.isfinite(v)
+        if ok.sum() < 8:
+            continue
+        lo, hi = np.quantile(v[ok], [0.25, 0.75])
+        low, high = ok & (v <= lo), ok & (v >= hi)
+        if hi <= lo or not low.any() or not high.any():
+            continue
+        vectors[name] = mu[torch.from_numpy(high)].mean(0) - mu[torch.from_numpy(low)].mean(0)
+        meta[name] = f"{lo:g}..{hi:g}"
+    return vectors, meta
+
+
+def train(exp: MusicExperiment, run_dir: Path, state: dict | None = None, quiet: bool = False,
+          log: Callable[[str], None] = print, callbacks: Sequence[Callback] = ()) -> Loop:
+    """Train (or continue, given a checkpoint `state`) a MusicVAE run in `run_dir`."""
+    split: MelodySplit = load_melodies(exp.data, progress=not quiet)
+    data = split.train
+    if split.report.bad:
+        log(split.report.summary())
+    if state is not None and state.get("manifest_sha256") != data.manifest_sha256:
+        raise RunError(f"the MIDI files in {exp.data.path} changed since this run started; resuming needs the same "
+                       "data (see manifest.json in the run); start a new run to train on the new set")
+    log(f"{len(data)} training windows of {exp.data.bars} bars, {len(split.val)} held out")
+    torch.manual_seed(exp.train.seed)
+    task = MusicTask(exp)
+    run_dir = Path(run_dir)
+    dataset_info = {"manifest_sha256": data.manifest_sha256, "melodies": len(data),
+                    "licence": data.manifest.get("licence", "unknown"),
+                    "consent": data.manifest.get("consent", "unknown")}
+    if state is None and launch_rank() == 0:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_train_file(run_dir, "music", exp)
+        atomic_write_text(run_dir / "manifest.json", json.dumps(data.manifest, indent=2) + "\n")
+    g = torch.Generator().manual_seed(1234)
+    val = split.val[torch.randperm(len(split.val), generator=g)[:exp.eval.melodies]]
+    callbacks = [ExportWeights(run_dir, task.inference_config(dataset_info)), MetricsLog(run_dir),
+                 HeldOutAccuracy(val, exp.eval.every, run_dir), AttributeVectors(data.windows, run_dir), *callbacks]
+    extra = {"config": json.dumps(to_dict(exp)), "manifest_sha256": data.manifest_sha256,
+             "artforge_version": __version__}
+    loop = Loop(task, data, exp.train, run_dir, callbacks, extra_state=extra, quiet=quiet)
+    if state is not None:
+        loop.load_state_dict(state)
+    loop.run()
+    return loop

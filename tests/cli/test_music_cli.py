@@ -1,0 +1,73 @@
+"""`artforge train music`, `artforge music sample|interpolate|breed`, recipe/replay and eval on MIDI."""
+
+from __future__ import annotations
+
+import json
+import wave
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def music_run(tmp_path_factory, midi_dir):
+    from melodies import MUSIC_TINY
+    from artforge.cli.main import main
+    run_cli = lambda *argv: main([str(a) for a in argv])   # noqa: E731
+    run = tmp_path_factory.mktemp("music-cli") / "run"
+    assert run_cli("train", "music", midi_dir, "--run", run, "--bars", 2, "--steps", 10, "--quiet", *MUSIC_TINY) == 0
+    return run
+
+
+def test_sample_writes_midi_wav_and_piano_roll(cli, music_run, tmp_path, capsys):
+    out = tmp_path / "s"
+    assert cli("music", "sample", music_run, "-n", 3, "--temperature", 0.9, "--seed", 3, "--out", out, "--json") == 0
+    written = json.loads(capsys.readouterr().out)
+    assert [p.rsplit("/", 1)[1] for p in written["midi"]] == ["sample-003.mid", "sample-004.mid", "sample-005.mid"]
+    with wave.open(written["wav"][0]) as w:
+        assert w.getframerate() == 44100 and w.getnframes() > 44100 * 2     # 2 bars at 120 bpm = 4 s
+    assert (out / "samples.png").stat().st_size > 1000
+    assert cli("recipe", out / "sample-004.mid") == 0
+    recipe = json.loads(capsys.readouterr().out)
+    assert recipe["pipeline"] == "music.sample" and recipe["params"]["index"] == 1 and recipe["params"]["bpm"] == 120
+    assert cli("replay", out / "sample-004.mid", "--out", tmp_path / "again.mid", "--json") == 0
+    assert json.loads(capsys.readouterr().out)["identical"] is True
+
+
+def test_interpolate_and_breed(cli, music_run, midi_dir, tmp_path, capsys):
+    a, b = midi_dir / "tune01.mid", midi_dir / "tune02.mid"
+    assert cli("music", "interpolate", music_run, a, b, "--steps", 4, "--out", tmp_path / "m", "--no-wav",
+               "--json") == 0
+    written = json.loads(capsys.readouterr().out)
+    assert len(written["midi"]) == 5 and written["midi"][-1].endswith("morph.mid") and not written["wav"]
+    assert cli("recipe", tmp_path / "m" / "morph.mid") == 0
+    assert json.loads(capsys.readouterr().out)["output"] == "morph"
+    assert cli("music", "breed", music_run, a, b, midi_dir / "tune03.mid", "--children", 2, "--mutation", 0.2,
+               "--out", tmp_path / "k", "--no-wav", "--redact", "model.path") == 0
+    capsys.readouterr()
+    assert cli("recipe", tmp_path / "k" / "child-001.mid") == 0
+    recipe = json.loads(capsys.readouterr().out)
+    assert [p["name"] for p in recipe["parents"]] == ["tune01.mid", "tune02.mid", "tune03.mid"]
+    assert "path" not in recipe["model"] and recipe["redacted"] == ["model.path"]
+
+
+def test_music_eval_reports_accuracy_and_copies(cli, music_run, capsys):
+    assert cli("eval", music_run, "--n", 16, "--json") == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert 0 <= figures["acc_teacher_forced"] <= 1 and 0 <= figures["acc_sampled"] <= 1
+    assert figures["samples"] == 16 and 0 <= figures["copied_fraction"] <= 1 and figures["held_out_melodies"] > 0
+    report = (music_run / "eval" / "report.md").read_text()
+    assert "teacher-forced" in report and (music_run / "eval" / "reconstructions.png").exists()
+
+
+def test_music_bad_input_is_one_line(cli, music_run, tmp_path, capsys):
+    junk = tmp_path / "junk.mid"
+    junk.write_text("not midi")
+    assert cli("music", "interpolate", music_run, junk, junk, "--out", tmp_path / "o") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "junk.mid: not a MIDI file" in err
+    assert cli("music", "sample", "starter", "--out", tmp_path / "o") == 2
+    assert "not a music model" in capsys.readouterr().err
+    assert cli("music", "sample", music_run, "--attribute", "loudness=3", "--out", tmp_path / "o") == 2
+    assert "attribute" in capsys.readouterr().err
+    assert cli("train", "music", tmp_path / "missing", "--run", tmp_path / "r") == 2
+    assert "not found" in capsys.readouterr().err
