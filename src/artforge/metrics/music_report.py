@@ -34,7 +34,7 @@ def evaluate_music(model: ModelHandle, split: MelodySplit, n_samples: int = 256,
         figures.update(acc_teacher_forced=rec["acc_teacher_forced"], acc_sampled=rec["acc_sampled"])
         mu, _ = model.module.encode(val[:4].to(model.device))
         recon_examples = list(zip(val[:4].numpy(), model.module.decode(mu).cpu().numpy()))
-    samples = MusicSamplePipeline(model).run(n_samples, SAMPLE_SEED, SAMPLE_TEMPERATURE, "").melodies
+    samples = MusicSamplePipeline(model).run(n_samples, SAMPLE_SEED, SAMPLE_TEMPERATURE, "", batch_size=64).melodies
     index = CopyIndex(split.train.windows.numpy(), threshold)
     checks = [index.check(s) for s in samples]
     figures.update(samples=n_samples, sample_temperature=SAMPLE_TEMPERATURE, copy_threshold=threshold,

@@ -22,7 +22,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from ..data.melody import N_CLASSES, STEPS_PER_BAR
@@ -99,20 +98,18 @@ class BarDecoder(nn.Module):
         return self.out(y)
 
     def generate(self, cond: torch.Tensor, steps: int, temperature: float = 0.0,
-                 generator: torch.Generator | None = None) -> torch.Tensor:
-        """(B, steps) tokens, one step at a time: argmax at temperature 0, else sampled."""
+                 gumbel: torch.Tensor | None = None) -> torch.Tensor:
+        """(B, steps) tokens, one step at a time: argmax at temperature 0, else sampled by the Gumbel-max
+        trick, argmax(logits / T + g), with g (B, steps, C) given: a row's noise then decides its notes,
+        whatever else shares the batch."""
         state = self.initial_state(cond)
         tok = torch.full((cond.shape[0],), self.start, dtype=torch.long, device=cond.device)
         out = []
-        for _ in range(steps):
+        for t in range(steps):
             e = torch.cat([self.embed(tok), cond], dim=-1)[:, None, :]
             y, state = self.lstm(e, state)
-            logits = self.out(y[:, 0])
-            if temperature <= 0:
-                tok = logits.argmax(-1)
-            else:
-                probs = F.softmax(logits.float() / temperature, dim=-1)
-                tok = torch.multinomial(probs, 1, generator=generator)[:, 0]
+            logits = self.out(y[:, 0]).float()
+            tok = (logits / temperature + gumbel[:, t]).argmax(-1) if temperature > 0 else logits.argmax(-1)
             out.append(tok)
         return torch.stack(out, dim=1)
 
@@ -175,7 +172,20 @@ class MusicVAE(nn.Module):
         return self.decode_logits(z, self.shifted_inputs(x)), mu, logvar
 
     @torch.no_grad()
-    def decode(self, z: torch.Tensor, temperature: float = 0.0, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Melodies (B, T) written from latents z (B, z_dim)."""
+    def decode(self, z: torch.Tensor, temperature: float = 0.0, generator: torch.Generator | None = None,
+               gumbel: torch.Tensor | None = None) -> torch.Tensor:
+        """Melodies (B, T) written from latents z (B, z_dim); sampled at temperature > 0 with Gumbel noise
+        `gumbel` (B, T, C), or noise drawn from `generator`."""
         cond, span = self._conds(z)
-        return self.decoder.generate(cond, span, temperature, generator).reshape(z.shape[0], -1)
+        if temperature > 0 and gumbel is None:
+            gumbel = gumbel_noise(z.shape[0], self.config.steps, self.config.n_classes, generator, z.device)
+        if gumbel is not None:
+            gumbel = gumbel.to(z.device).reshape(cond.shape[0], span, -1)
+        return self.decoder.generate(cond, span, temperature, gumbel).reshape(z.shape[0], -1)
+
+
+def gumbel_noise(batch: int, steps: int, classes: int, generator: torch.Generator | None = None,
+                 device: torch.device | str = "cpu") -> torch.Tensor:
+    """Standard Gumbel noise (batch, steps, classes): -log(-log(u)), u uniform in (0, 1)."""
+    u = torch.rand(batch, steps, classes, generator=generator).clamp_(1e-10, 1.0 - 1e-7)
+    return (-torch.log(-torch.log(u))).to(device)

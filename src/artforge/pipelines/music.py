@@ -1,8 +1,10 @@
 """Melodies from a MusicVAE: sample, interpolate (morph) between two tunes, steer with attributes, breed.
 
-Every melody is written from its own latent and its own random stream (seed), alone in its batch, so
-its recipe replays it exactly whatever else was made with it. Melodies given as input (interpolation
-ends, breeding parents) are stored in the recipe as tokens, so replay needs no input file.
+Every melody is written from its own latent and its own sampling noise (Gumbel noise drawn from its own
+seed), so which notes it gets never depends on what else shares its batch; melodies are decoded in
+chunks of `batch_size`, and a replay recomputes the same chunk, so it is bit-identical on the same kind
+of CPU. Melodies given as input (interpolation ends, breeding parents) are stored in the recipe as
+tokens, so replay needs no input file.
 
 Attribute vectors (MusicVAE section 5.3) live beside the weights in `attributes.safetensors`: for each
 attribute, the mean latent of the training windows in its top quartile minus that of the bottom quartile.
@@ -23,6 +25,7 @@ from ..data.music import windows
 from ..errors import RecipeError, UserError
 from ..io.midi import concat
 from ..io.weights import load_weights
+from ..models.musicvae import gumbel_noise
 from .base import ModelHandle, Output, Param, Pipeline, latents, slerp
 
 ATTRIBUTES_NAME = "attributes.safetensors"
@@ -86,10 +89,15 @@ class MusicPipeline(Pipeline):
             z = z + amount * vectors[name].to(z)
         return z
 
-    def write(self, z: torch.Tensor, seed: int, temperature: float) -> np.ndarray:
-        """One melody (T,) from one latent (z_dim,), sampled with its own generator."""
-        g = torch.Generator(device=self.model.device).manual_seed(int(seed))
-        return self.vae.decode(z[None].to(self.model.device), temperature, g)[0].cpu().numpy()
+    def write(self, z: torch.Tensor, seeds: list[int], temperature: float) -> list[np.ndarray]:
+        """Melodies (T,) from latents (B, z_dim), melody i sampled with noise from seeds[i], in one batch."""
+        gumbel = None
+        if temperature > 0:
+            c = self.vae.config
+            gumbel = torch.cat([gumbel_noise(1, c.steps, c.n_classes, torch.Generator().manual_seed(int(s)))
+                                for s in seeds])
+        out = self.vae.decode(z.to(self.model.device), temperature, gumbel=gumbel).cpu().numpy()
+        return list(out)
 
     def encode_melody(self, events) -> torch.Tensor:
         x = torch.as_tensor(np.asarray(events, dtype=np.int64))[None].to(self.model.device)
@@ -129,28 +137,39 @@ class MusicSamplePipeline(MusicPipeline):
         Param("temperature", "float", 0.5, "0 = the most likely notes; higher = more surprising", 0.0, 2.0),
         Param("attribute", "str", "", "steer along data-derived directions, e.g. density=+1.5,pitch=-1 "
               f"(names: {', '.join(ATTRIBUTES)})"),
+        Param("batch_size", "int", 16, "melodies per decoding pass", 1, 512),
         BPM,
     )
 
     @torch.no_grad()
-    def one(self, seed: int, temperature: float, attribute: str) -> np.ndarray:
-        z = self.steer(latents([seed], self.model.z_dim)[0], attribute)
-        return self.write(z, seed, temperature)
+    def melodies(self, seed: int, count: int, temperature: float, attribute: str, batch_size: int,
+                 start: int = 0) -> list[np.ndarray]:
+        """Melodies for seeds seed+start ..., decoded in chunks aligned to `batch_size`."""
+        out: list[np.ndarray] = []
+        for lo in range(start, start + count, batch_size):
+            seeds = list(range(seed + lo, seed + min(lo + batch_size, start + count)))
+            z = self.steer(latents(seeds, self.model.z_dim), attribute)
+            out += self.write(z, seeds, temperature)
+        return out
 
-    def run(self, n: int, seed: int, temperature: float, attribute: str, bpm: float = 120.0) -> Output:
+    def run(self, n: int, seed: int, temperature: float, attribute: str, batch_size: int = 16,
+            bpm: float = 120.0) -> Output:
         parse_attributes(attribute)
-        params = {"n": n, "seed": seed, "temperature": temperature, "attribute": attribute, "bpm": bpm}
-        melodies = [self.one(seed + i, temperature, attribute) for i in range(n)]
+        params = {"n": n, "seed": seed, "temperature": temperature, "attribute": attribute,
+                  "batch_size": batch_size, "bpm": bpm}
+        melodies = self.melodies(seed, n, temperature, attribute, batch_size)
         recipes = [self.recipe("melody", {**params, "index": i}) for i in range(n)]
         return Output(melodies=melodies, recipes=recipes, kind="melody")
 
     def replay(self, recipe: dict) -> Output:
-        p = self.resolve(**{k: recipe["params"][k] for k in ("n", "seed", "temperature", "attribute")})
+        p = self.resolve(**{k: recipe["params"][k] for k in ("n", "seed", "temperature", "attribute", "batch_size")})
         i = recipe["params"].get("index")
         if not isinstance(i, int) or not 0 <= i < p["n"]:
             raise RecipeError("the recipe's params.index is missing or out of range")
-        return Output(melodies=[self.one(p["seed"] + i, p["temperature"], p["attribute"])], recipes=[recipe],
-                      kind="melody")
+        lo = i // p["batch_size"] * p["batch_size"]
+        chunk = self.melodies(p["seed"], min(p["batch_size"], p["n"] - lo), p["temperature"], p["attribute"],
+                              p["batch_size"], lo)
+        return Output(melodies=[chunk[i - lo]], recipes=[recipe], kind="melody")
 
 
 class MusicInterpolatePipeline(MusicPipeline):
@@ -169,9 +188,8 @@ class MusicInterpolatePipeline(MusicPipeline):
     @torch.no_grad()
     def morph(self, a: np.ndarray, b: np.ndarray, steps: int, temperature: float, seed: int, attribute: str):
         za, zb = self.encode_melody(a), self.encode_melody(b)
-        ts = np.linspace(0.0, 1.0, steps)
-        return [self.write(self.steer(slerp(za, zb, float(t)), attribute), seed + i, temperature)
-                for i, t in enumerate(ts)]
+        z = torch.stack([slerp(za, zb, float(t)) for t in np.linspace(0.0, 1.0, steps)])
+        return self.write(self.steer(z, attribute), [seed + i for i in range(steps)], temperature)
 
     def run(self, a, b, steps: int, temperature: float, seed: int, attribute: str, bpm: float = 120.0) -> Output:
         if a == "" or b == "":
@@ -217,14 +235,21 @@ class MusicBreedPipeline(MusicPipeline):
         BPM,
     )
 
-    @torch.no_grad()
-    def child(self, zs: torch.Tensor, seed: int, mutation: float, blend: float, temperature: float) -> np.ndarray:
+    @staticmethod
+    def child_latent(zs: torch.Tensor, seed: int, mutation: float, blend: float) -> torch.Tensor:
         g = torch.Generator().manual_seed(int(seed))
         pick = torch.randint(0, len(zs), (zs.shape[1],), generator=g)
         z = zs[pick, torch.arange(zs.shape[1])]
         z = (1 - blend) * z + blend * zs.mean(0)
-        z = z + mutation * torch.randn(zs.shape[1], generator=g)
-        return self.write(z, seed, temperature)
+        return z + mutation * torch.randn(zs.shape[1], generator=g)
+
+    @torch.no_grad()
+    def children_of(self, tokens, children: int, mutation: float, blend: float, temperature: float,
+                    seed: int) -> list[np.ndarray]:
+        zs = torch.stack([self.encode_melody(t) for t in tokens])
+        seeds = [seed + i for i in range(children)]
+        z = torch.stack([self.child_latent(zs, s, mutation, blend) for s in seeds])
+        return self.write(z, seeds, temperature)
 
     def run(self, parents, children: int, mutation: float, blend: float, temperature: float, seed: int,
             bpm: float = 120.0) -> Output:
@@ -236,8 +261,7 @@ class MusicBreedPipeline(MusicPipeline):
         return self._breed(tokens, names, children, mutation, blend, temperature, seed, bpm)
 
     def _breed(self, tokens, names, children, mutation, blend, temperature, seed, bpm) -> Output:
-        zs = torch.stack([self.encode_melody(t) for t in tokens])
-        kids = [self.child(zs, seed + i, mutation, blend, temperature) for i in range(children)]
+        kids = self.children_of(tokens, children, mutation, blend, temperature, seed)
         params = {"children": children, "mutation": mutation, "blend": blend, "temperature": temperature,
                   "seed": seed, "bpm": bpm, "parent_tokens": [t.tolist() for t in tokens]}
         lineage = [{"melody_sha256": melody_sha256(t), "name": n} for t, n in zip(tokens, names)]
@@ -253,6 +277,5 @@ class MusicBreedPipeline(MusicPipeline):
         i = rp.get("index")
         if not isinstance(i, int) or not 0 <= i < p["children"]:
             raise RecipeError("the recipe's params.index is missing or out of range")
-        zs = torch.stack([self.encode_melody(t) for t in tokens])
-        kid = self.child(zs, p["seed"] + i, p["mutation"], p["blend"], p["temperature"])
-        return Output(melodies=[kid], recipes=[recipe], kind="melody")
+        kids = self.children_of(tokens, p["children"], p["mutation"], p["blend"], p["temperature"], p["seed"])
+        return Output(melodies=[kids[i]], recipes=[recipe], kind="melody")
