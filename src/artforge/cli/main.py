@@ -17,14 +17,14 @@ def common_parser() -> argparse.ArgumentParser:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import create, data, demo, evaluate, music, provenance, train
+    from . import create, data, demo, evaluate, music, provenance, studio, stylize, train
 
     parser = argparse.ArgumentParser(prog="artforge", description="Train generative models on your own art, "
                                      "then create with them.")
     parser.add_argument("--version", action="version", version=f"artforge {__version__}")
     sub = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
     parents = [common_parser()]
-    for module in (demo, data, train, evaluate, create, music, provenance):
+    for module in (demo, data, train, evaluate, create, music, stylize, provenance, studio):
         module.register(sub, parents)
     return parser
 

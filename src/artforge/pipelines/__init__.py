@@ -1,14 +1,17 @@
 """Inference-only creating operations. Each declares its parameters once and returns outputs with recipes."""
 
 from .base import ModelHandle, Output, Param, Pipeline, load_model
+from .breed import BreedPipeline
 from .generate import GeneratePipeline
 from .interpolate import InterpolatePipeline
 from .music import MusicBreedPipeline, MusicInterpolatePipeline, MusicSamplePipeline
+from .stylize import StylizePipeline
 
-PIPELINES: dict[str, type[Pipeline]] = {p.name: p for p in (GeneratePipeline, InterpolatePipeline,
+PIPELINES: dict[str, type[Pipeline]] = {p.name: p for p in (GeneratePipeline, InterpolatePipeline, BreedPipeline,
                                                            MusicSamplePipeline, MusicInterpolatePipeline,
-                                                           MusicBreedPipeline)}
+                                                           MusicBreedPipeline, StylizePipeline)}
 
-__all__ = ["PIPELINES", "GeneratePipeline", "InterpolatePipeline", "MusicBreedPipeline", "MusicInterpolatePipeline",
+__all__ = ["PIPELINES", "BreedPipeline", "GeneratePipeline", "InterpolatePipeline", "MusicBreedPipeline",
+           "MusicInterpolatePipeline",
            "MusicSamplePipeline", "ModelHandle", "Output", "Param",
-           "Pipeline", "load_model"]
+           "Pipeline", "StylizePipeline", "load_model"]

@@ -7,6 +7,7 @@ actually used, the number of redraws and the check's verdict, so replay needs no
 
 from __future__ import annotations
 
+import warnings
 from typing import Callable
 
 import torch
@@ -22,6 +23,23 @@ CopyCheck = Callable[[torch.Tensor], list[dict]]   # (B, 3, H, W) in [-1, 1] -> 
 def redraw_seed(image_seed: int, attempt: int) -> int:
     """The seed of the attempt-th redraw: above 2**31, so it never collides with a plain image seed."""
     return image_seed + attempt * 2**31
+
+
+@torch.no_grad()
+def batch_invariant_forward(module: torch.nn.Module, z: torch.Tensor) -> torch.Tensor:
+    """module(z) on the CPU as float, each image depending on its own latent alone, bit for bit.
+
+    On CPU, oneDNN picks its convolution kernels by batch size, so an image computed in a batch of 7 can
+    differ in the last float bits (and, now and then, by one level in a PNG) from the same image alone.
+    PyTorch's native CPU kernels loop over the batch one sample at a time, so with oneDNN off for this
+    call an image is the same in any batch: what lets the studio batch concurrent requests together.
+    """
+    if z.device.type != "cpu":
+        return module(z).float().cpu()
+    with warnings.catch_warnings():         # flags() warns about TF32 on Intel GPUs, which we do not use
+        warnings.simplefilter("ignore", UserWarning)
+        with torch.backends.mkldnn.flags(enabled=False):
+            return module(z).float()
 
 
 class GeneratePipeline(Pipeline):
@@ -46,7 +64,7 @@ class GeneratePipeline(Pipeline):
     def single(self, seed: int, truncation: float) -> torch.Tensor:
         """(1, 3, H, W): one image alone in its batch (how redraws are made and replayed)."""
         z = latents([seed], self.model.z_dim, self.model.device) * truncation
-        return self.model.module(z).float().cpu()
+        return batch_invariant_forward(self.model.module, z)
 
     @torch.no_grad()
     def images(self, seed: int, count: int, truncation: float, batch_size: int, start: int = 0) -> torch.Tensor:
@@ -55,7 +73,7 @@ class GeneratePipeline(Pipeline):
         for lo in range(start, start + count, batch_size):
             hi = min(lo + batch_size, start + count)
             z = latents(list(range(seed + lo, seed + hi)), self.model.z_dim, self.model.device) * truncation
-            out.append(self.model.module(z).float().cpu())
+            out.append(batch_invariant_forward(self.model.module, z))
         return torch.cat(out)
 
     def run(self, n: int, seed: int, truncation: float, batch_size: int, no_copies: bool = False) -> Output:

@@ -1,0 +1,180 @@
+"""`create_app(settings)`: the studio's FastAPI app. Nothing happens at import; everything hangs off
+`app.state.studio`, built from the settings given.
+
+>>> # uvicorn.run(create_app(StudioSettings(data_dir="studio-data")), host="127.0.0.1", port=7860)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from importlib import resources
+
+from argon2 import PasswordHasher
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from .. import __version__
+from ..errors import UserError
+from .auth import Accounts
+from .batcher import Batcher
+from .generation import Generator
+from .models import ModelLibrary, NotFound, PathRefused
+from .objects import ObjectStore
+from .settings import StudioSettings
+from .store import Store
+
+log = logging.getLogger("artforge.studio")
+
+
+class Studio:
+    """Everything a request handler needs, built once per app from the settings."""
+
+    def __init__(self, settings: StudioSettings):
+        self.settings = settings
+        for d in (settings.data_dir, settings.objects_dir, settings.runs_dir, settings.tmp_dir):
+            d.mkdir(parents=True, exist_ok=True)
+        self.store = Store(settings.db_path)
+        self.objects = ObjectStore(settings.objects_dir)
+        hasher = PasswordHasher(time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib,
+                                parallelism=1)
+        self.accounts = Accounts(self.store, hasher, settings.session_days * 86400,
+                                 settings.signin_token_minutes * 60)
+        self.models = ModelLibrary(settings.runs_dir, settings.device)
+        self.generator = Generator(self.models, settings.copy_check_factory)
+        self.batcher = Batcher(self.generator, window_ms=settings.batch_window_ms,
+                               max_size=settings.max_batch_images, enabled=settings.batching,
+                               size=lambda r: r.n)
+
+    def close(self) -> None:
+        self.batcher.close()
+
+
+def prepare(settings: StudioSettings) -> str | None:
+    """Open (and migrate) the data dir; on first start make the owner account and return a one-time
+    sign-in URL for it (also later, as long as nobody has set a password); None otherwise."""
+    studio = Studio(settings)
+    try:
+        acc = studio.accounts
+        if acc.count() == 0:
+            owner_id = acc.create_user("owner", "owner", None).id
+        elif acc.count(with_password=True) == 0:      # the first link was lost before a password was set
+            owner_id = next(u["id"] for u in acc.users() if u["role"] == "owner")
+        else:
+            return None
+        return signin_url(settings, acc.signin_token(owner_id))
+    finally:
+        studio.close()
+
+
+def has_accounts(settings: StudioSettings) -> bool:
+    """Whether anyone can sign in with a password (what binding beyond this computer requires)."""
+    studio = Studio(settings)
+    try:
+        return studio.accounts.count(with_password=True) > 0
+    finally:
+        studio.close()
+
+
+def signin_url(settings: StudioSettings, token: str) -> str:
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
+    host = f"[{host}]" if ":" in host else host
+    return f"http://{host}:{settings.port}/signin?token={token}"
+
+
+class BodyLimit:
+    """ASGI middleware: request bodies over `limit` bytes get 413 before they are read into memory."""
+
+    def __init__(self, app, limit: int):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        length = dict(scope.get("headers", [])).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.limit):
+            return await _too_large(self.limit, send)
+        seen = 0
+
+        async def limited():
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _TooLarge()
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await _too_large(self.limit, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _too_large(limit: int, send) -> None:
+    body = b'{"detail":"request body too large (limit %d bytes)"}' % limit
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def create_app(settings: StudioSettings) -> FastAPI:
+    """The studio app for one data dir."""
+    from .routes import account, create, gallery, library
+
+    studio = Studio(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        studio.close()
+
+    app = FastAPI(title="artforge studio", version=__version__, lifespan=lifespan,
+                  description="Create with your models, keep a gallery that remembers how every piece was made. "
+                              "Authenticate with a session cookie (plus the X-CSRF-Token header on changes) or "
+                              "`Authorization: Bearer TOKEN` (make tokens at POST /api/tokens).")
+    app.state.studio = studio
+    app.add_middleware(BodyLimit, limit=settings.max_upload_bytes + 64 * 1024)
+    for module in (account, library, create, gallery):
+        app.include_router(module.router)
+    _error_handlers(app)
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def index() -> str:
+        return (resources.files("artforge") / "studio" / "static" / "index.html").read_text(encoding="utf-8")
+
+    @app.get("/api/health", tags=["studio"])
+    def health() -> dict:
+        return {"ok": True, "version": __version__}
+
+    return app
+
+
+def _error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(NotFound)
+    async def not_found(request: Request, e: NotFound):
+        return JSONResponse({"detail": str(e)}, status_code=404)
+
+    @app.exception_handler(PathRefused)
+    async def refused(request: Request, e: PathRefused):
+        return JSONResponse({"detail": str(e)}, status_code=400)
+
+    @app.exception_handler(UserError)
+    async def user_error(request: Request, e: UserError):
+        return JSONResponse({"detail": str(e)}, status_code=422)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, e: RequestValidationError):
+        errors = [{k: v for k, v in err.items() if k in ("loc", "msg", "type")} for err in e.errors()]
+        msg = "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in errors)
+        return JSONResponse({"detail": msg or "invalid request", "errors": errors}, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def bug(request: Request, e: Exception):
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return JSONResponse({"detail": f"internal error: {type(e).__name__}"}, status_code=500)

@@ -1,0 +1,117 @@
+"""Generation for the studio: the generate pipeline, fed by the batcher, with the copy guard.
+
+Requests that share a batch share ONE forward pass of the generator: their latents (each a function of
+its seed alone, scaled by its request's truncation) are concatenated, the images split back per request,
+and the copy guard judges the whole batch in one call too. The pipeline itself then does what it always
+does (redraws of flagged images, recipes), so a studio image carries the same recipe as the CLI's.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+
+from ..models.pretrained import STARTER
+from ..pipelines import GeneratePipeline, Output
+from ..pipelines.base import latents
+from ..pipelines.generate import batch_invariant_forward
+from .models import ModelLibrary
+
+
+@dataclass(frozen=True)
+class GenerateRequest:
+    model: str
+    n: int
+    seed: int
+    truncation: float
+    no_copies: bool
+
+
+class _Precomputed(GeneratePipeline):
+    """The generate pipeline over images the batcher already computed for this request."""
+
+    def __init__(self, model, x: torch.Tensor, copy_check):
+        super().__init__(model, copy_check=copy_check)
+        self._x = x
+
+    def images(self, seed, count, truncation, batch_size, start=0):
+        assert start == 0 and count == len(self._x)
+        return self._x.clone()
+
+
+class _FirstAnswer:
+    """A copy check whose first answer was computed for the whole batch; later calls (redraws) ask the guard."""
+
+    def __init__(self, guard, verdicts: list[dict] | None):
+        self.guard, self.verdicts = guard, verdicts
+
+    def __call__(self, images: torch.Tensor) -> list[dict]:
+        if self.verdicts is not None:
+            v, self.verdicts = self.verdicts, None
+            return v
+        return self.guard(images)
+
+
+class Generator:
+    """The batch function: GenerateRequests -> one Output (or an exception) per request."""
+
+    def __init__(self, library: ModelLibrary, copy_check_factory: Callable | None = None):
+        self.library = library
+        self.copy_check_factory = copy_check_factory
+        self._guards: dict[str, object] = {}
+
+    def guard(self, name: str, handle):
+        key = f"{name}:{handle.sha256}"
+        if key not in self._guards:
+            if self.copy_check_factory is not None:
+                self._guards[key] = self.copy_check_factory(handle)
+            else:
+                from ..metrics.guard import CopyGuard
+                self._guards[key] = CopyGuard.for_model(handle)
+        return self._guards[key]
+
+    def __call__(self, requests: list[GenerateRequest]) -> list[Output | Exception]:
+        results: list[Output | Exception | None] = [None] * len(requests)
+        groups: dict[tuple[str, bool], list[int]] = {}
+        for i, r in enumerate(requests):
+            groups.setdefault((r.model, r.no_copies or r.model == STARTER), []).append(i)
+        for (name, no_copies), idx in groups.items():
+            try:
+                outs = self._group(name, no_copies, [requests[i] for i in idx])
+            except Exception as e:          # this group's callers get the error; other groups go on
+                outs = [e] * len(idx)
+            for i, out in zip(idx, outs):
+                results[i] = out
+        return results
+
+    @torch.no_grad()
+    def _group(self, name: str, no_copies: bool, reqs: list[GenerateRequest]) -> list[Output]:
+        handle = self.library.load(name)
+        guard = self.guard(name, handle) if no_copies else None
+        z = torch.cat([latents(list(range(r.seed, r.seed + r.n)), handle.z_dim) * r.truncation for r in reqs])
+        x = batch_invariant_forward(handle.module, z.to(handle.device))          # (sum n, 3, H, W)
+        verdicts = guard(x) if guard is not None else None
+        outs, lo = [], 0
+        for r in reqs:
+            xr = x[lo:lo + r.n]
+            check = _FirstAnswer(guard, verdicts[lo:lo + r.n]) if guard is not None else None
+            out = _Precomputed(handle, xr, check).run(n=r.n, seed=r.seed, truncation=r.truncation,
+                                                      batch_size=r.n, no_copies=no_copies)
+            outs.append(Output(out.images[:-1], out.recipes[:-1]))              # the grid is not kept
+            lo += r.n
+        return outs
+
+
+def png_bytes(image, text: dict[str, str] | None = None) -> bytes:
+    """A PIL image as PNG bytes, with `text` as iTXt chunks."""
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    for k, v in (text or {}).items():
+        info.add_itxt(k, v)
+    buf = io.BytesIO()
+    image.save(buf, format="PNG", pnginfo=info)
+    return buf.getvalue()

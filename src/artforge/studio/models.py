@@ -1,0 +1,123 @@
+"""The models the studio can create with: the starter plus every run folder under DATA_DIR/runs.
+
+A model is named by 'starter' or by its run folder's name; names are checked and resolved inside the
+runs folder (a name that would lead elsewhere, through '..' or a symlink, is refused).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+from ..errors import UserError
+from ..io.weights import CONFIG_NAME, WEIGHTS_NAME
+from ..models.pretrained import STARTER, starter_dir
+
+RUN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+# Files of a model folder the studio shows (sample grids, curves, evaluation figures and reports).
+SHOWN_SUFFIXES = {".png": "image/png", ".json": "application/json", ".jsonl": "application/x-ndjson",
+                  ".md": "text/markdown; charset=utf-8", ".gif": "image/gif"}
+SHOWN_FILES = ("samples/latest.png", "loss.png", "kid.png", "eval/samples.png", "eval/memorization.png",
+               "eval/report.md", "eval/report.json", "best/best.json")
+
+
+class NotFound(UserError):
+    """Something a request names does not exist (HTTP 404)."""
+
+
+class PathRefused(UserError):
+    """A path from a request would lead outside the data dir (HTTP 400)."""
+
+
+def inside(root: Path, relative: str) -> Path:
+    """`root/relative` resolved, if it stays inside `root` (following symlinks); PathRefused otherwise.
+
+    >>> inside(Path("/data"), "../etc/passwd")
+    Traceback (most recent call last):
+    ...
+    artforge.studio.models.PathRefused: path '../etc/passwd' leads outside the studio's data dir
+    """
+    root = Path(root).resolve()
+    if not relative or "\x00" in relative or Path(relative).is_absolute() or "\\" in relative:
+        raise PathRefused(f"path {relative!r} leads outside the studio's data dir")
+    p = (root / relative).resolve()
+    if not p.is_relative_to(root):
+        raise PathRefused(f"path {relative!r} leads outside the studio's data dir")
+    return p
+
+
+class ModelLibrary:
+    """Finds model folders by name and keeps a few loaded (loading happens on the generation thread)."""
+
+    def __init__(self, runs_dir: Path, device: str = "cpu", cache_size: int = 4):
+        self.runs_dir, self.device, self.cache_size = Path(runs_dir), device, cache_size
+        self._cache: OrderedDict[str, tuple[float, object]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def folder(self, name: str) -> Path:
+        if name == STARTER:
+            return starter_dir()
+        if not isinstance(name, str) or not RUN_NAME.fullmatch(name):
+            raise PathRefused(f"model {name!r}: give 'starter' or the name of a folder in {self.runs_dir}")
+        p = inside(self.runs_dir, name)
+        if not p.is_dir():
+            raise NotFound(f"model {name!r} not found; models are 'starter' and the folders in {self.runs_dir}")
+        return p
+
+    def describe(self, name: str) -> dict:
+        folder = self.folder(name)
+        ready = (folder / WEIGHTS_NAME).is_file() and (folder / CONFIG_NAME).is_file()
+        config = {}
+        if ready:
+            try:
+                config = json.loads((folder / CONFIG_NAME).read_text())
+            except (OSError, ValueError):
+                ready = False
+        model = config.get("model", {}) if isinstance(config.get("model"), dict) else {}
+        return {"name": name, "family": config.get("family"), "arch": config.get("arch"),
+                "resolution": model.get("resolution"), "z_dim": model.get("z_dim"), "ready": ready,
+                "copy_check": (folder / "train_index.safetensors").is_file(),
+                "dataset": config.get("dataset", {}),
+                "files": [f for f in SHOWN_FILES if (folder / f).is_file()]}
+
+    def names(self) -> list[str]:
+        runs = sorted(p.name for p in self.runs_dir.iterdir() if p.is_dir() and RUN_NAME.fullmatch(p.name)) \
+            if self.runs_dir.is_dir() else []
+        return [STARTER, *runs]
+
+    def file(self, name: str, relative: str) -> tuple[Path, str]:
+        """A file inside a model folder that the studio may show, and its media type."""
+        folder = self.folder(name)
+        p = inside(folder, relative)
+        kind = SHOWN_SUFFIXES.get(p.suffix.lower())
+        if kind is None:
+            raise NotFound(f"{relative}: the studio shows only {', '.join(SHOWN_SUFFIXES)} files of a model")
+        if not p.is_file():
+            raise NotFound(f"{relative} not found in model {name!r}")
+        return p, kind
+
+    def load(self, name: str):
+        """The loaded ModelHandle (cached; reloaded when the weights file changes)."""
+        from ..pipelines import load_model
+
+        folder = self.folder(name)
+        weights = folder / WEIGHTS_NAME
+        if not weights.is_file():
+            raise NotFound(f"model {name!r} has no trained weights yet ({WEIGHTS_NAME})")
+        stamp = weights.stat().st_mtime
+        with self._lock:
+            hit = self._cache.get(name)
+            if hit and hit[0] == stamp:
+                self._cache.move_to_end(name)
+                return hit[1]
+        handle = load_model(name if name == STARTER else folder, self.device)
+        if handle.config.get("family") != "gan":
+            raise UserError(f"model {name!r} is a {handle.config.get('family')} model; generate needs an image model")
+        with self._lock:
+            self._cache[name] = (stamp, handle)
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+        return handle

@@ -1,0 +1,141 @@
+"""Signing in and out, the People page (owner), API tokens (each user their own)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi.responses import RedirectResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..auth import CSRF_COOKIE, ROLES, SESSION_COOKIE, Accounts, User, accounts, current_user, owner, viewer
+
+router = APIRouter(tags=["people"])
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Login(Strict):
+    username: str = Field(max_length=40)
+    password: str = Field(max_length=1024)
+
+
+class NewUser(Strict):
+    username: str = Field(max_length=40, description="1-40 letters, digits, '.', '_' or '-'")
+    password: str = Field(min_length=8, max_length=1024)
+    role: str = Field("editor", description=" | ".join(ROLES))
+
+
+class RoleChange(Strict):
+    role: str = Field(description=" | ".join(ROLES))
+
+
+class PasswordChange(Strict):
+    new_password: str = Field(min_length=8, max_length=1024)
+    old_password: str | None = Field(None, max_length=1024, description="needed once a password is set")
+
+
+class NewToken(Strict):
+    name: str = Field("api", min_length=1, max_length=80)
+
+
+def _start_session(request: Request, response: Response, user: User) -> str:
+    acc: Accounts = request.app.state.studio.accounts
+    settings = request.app.state.studio.settings
+    sid, csrf = acc.new_session(user.id)
+    age = int(settings.session_days * 86400)
+    response.set_cookie(SESSION_COOKIE, sid, max_age=age, httponly=True, samesite="strict",
+                        secure=settings.secure_cookies, path="/")
+    response.set_cookie(CSRF_COOKIE, csrf, max_age=age, httponly=False, samesite="strict",
+                        secure=settings.secure_cookies, path="/")
+    return csrf
+
+
+@router.get("/signin", include_in_schema=False)
+def signin_link(token: str, request: Request, acc: Accounts = Depends(accounts)):
+    """The one-time link printed at first start: signs in and goes to the studio."""
+    user = acc.use_signin_token(token[:200])
+    if user is None:
+        raise HTTPException(401, "this sign-in link was used already or has expired; restart the studio for a new one")
+    response = RedirectResponse("/", status_code=303)
+    _start_session(request, response, user)
+    return response
+
+
+@router.post("/api/login")
+def login(body: Login, request: Request, response: Response, acc: Accounts = Depends(accounts)) -> dict:
+    user = acc.check_password(body.username, body.password)
+    if user is None:
+        raise HTTPException(401, "wrong username or password")
+    csrf = _start_session(request, response, user)
+    return {"user": user.public(), "csrf": csrf}
+
+
+@router.post("/api/logout")
+def logout(request: Request, response: Response, user: User = Depends(current_user),
+           acc: Accounts = Depends(accounts)) -> dict:
+    sid = request.cookies.get(SESSION_COOKIE)
+    if sid:
+        acc.end_session(sid)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(CSRF_COOKIE, path="/")
+    return {"ok": True}
+
+
+@router.get("/api/me")
+def me(user: User = Depends(viewer)) -> dict:
+    return {**user.public(), "via": user.via}
+
+
+@router.post("/api/me/password")
+def change_password(body: PasswordChange, user: User = Depends(viewer), acc: Accounts = Depends(accounts)) -> dict:
+    has = next(u["has_password"] for u in acc.users() if u["id"] == user.id)
+    if has and (body.old_password is None or acc.check_password(user.username, body.old_password) is None):
+        raise HTTPException(403, "old_password is wrong")
+    acc.set_password(user.id, body.new_password)
+    return {"ok": True}
+
+
+@router.get("/api/users")
+def list_users(user: User = Depends(owner), acc: Accounts = Depends(accounts)) -> list[dict]:
+    return acc.users()
+
+
+@router.post("/api/users", status_code=201)
+def add_user(body: NewUser, user: User = Depends(owner), acc: Accounts = Depends(accounts)) -> dict:
+    return acc.create_user(body.username, body.role, body.password).public()
+
+
+@router.patch("/api/users/{uid}")
+def change_role(uid: int, body: RoleChange, user: User = Depends(owner), acc: Accounts = Depends(accounts)) -> dict:
+    if acc.user(uid) is None:
+        raise HTTPException(404, f"no user {uid}")
+    acc.set_role(uid, body.role)
+    return acc.user(uid).public()
+
+
+@router.delete("/api/users/{uid}")
+def remove_user(uid: int, user: User = Depends(owner), acc: Accounts = Depends(accounts)) -> dict:
+    if acc.user(uid) is None:
+        raise HTTPException(404, f"no user {uid}")
+    acc.delete_user(uid)
+    return {"ok": True}
+
+
+@router.get("/api/tokens")
+def list_tokens(user: User = Depends(viewer), acc: Accounts = Depends(accounts)) -> list[dict]:
+    return acc.tokens(user.id)
+
+
+@router.post("/api/tokens", status_code=201)
+def add_token(body: NewToken, user: User = Depends(viewer), acc: Accounts = Depends(accounts)) -> dict:
+    """A new API token for yourself; its value is shown only in this answer."""
+    tid, token = acc.new_token(user.id, body.name)
+    return {"id": tid, "name": body.name, "token": token}
+
+
+@router.delete("/api/tokens/{tid}")
+def remove_token(tid: int, user: User = Depends(viewer), acc: Accounts = Depends(accounts)) -> dict:
+    if not acc.delete_token(user.id, tid):
+        raise HTTPException(404, f"you have no token {tid}")
+    return {"ok": True}

@@ -1,0 +1,205 @@
+"""The gallery: search and filter, favourites, tags, delete, download with the recipe kept, redacted
+field by field or stripped, the lineage of an artwork, and uploads of images made elsewhere."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Literal
+
+from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from ...data.images import BadImage, decode_image
+from ...errors import RecipeError, UserError
+from ...provenance import build_recipe, read_recipe
+from ...provenance.recipe import RECIPE_KEY, dumps, redact
+from ..auth import User, editor, viewer
+from ..generation import png_bytes
+
+router = APIRouter(tags=["gallery"])
+TAG = re.compile(r"[^\x00-\x1f\x7f,]{1,40}")
+
+
+class Favourite(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    favourite: bool
+
+
+class Tags(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    tags: list[str] = Field(min_length=1, max_length=20, description="1-40 characters each, no commas")
+
+
+def _artwork(request: Request, aid: int) -> dict:
+    art = request.app.state.studio.store.artwork(aid)
+    if art is None:
+        raise HTTPException(404, f"no artwork {aid}")
+    return art
+
+
+def _image_path(request: Request, art: dict) -> Path:
+    path = request.app.state.studio.objects.path(art["sha256"])
+    if not path.is_file():
+        raise HTTPException(404, f"the image file of artwork {art['id']} is missing from the data dir")
+    return path
+
+
+def _utc(text: str | None, name: str) -> str | None:
+    if text is None:
+        return None
+    try:
+        t = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise UserError(f"{name}: give a date or time like 2024-05-01 or 2024-05-01T12:00:00+00:00") from None
+    t = t.replace(tzinfo=dt.timezone.utc) if t.tzinfo is None else t.astimezone(dt.timezone.utc)
+    return t.isoformat(timespec="milliseconds")
+
+
+@router.get("/api/artworks")
+def search(request: Request, user: User = Depends(viewer),
+           model: str | None = Query(None, max_length=100), seed: int | None = Query(None, ge=0),
+           tag: str | None = Query(None, max_length=40),
+           q: str | None = Query(None, max_length=200, description="text anywhere in the recipe, model or tags"),
+           author: str | None = Query(None, max_length=40), since: str | None = Query(None, max_length=40),
+           until: str | None = Query(None, max_length=40), favourite: bool | None = None,
+           limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=10**9)) -> dict:
+    items, total = request.app.state.studio.store.search(
+        model=model, seed=seed, tag=tag, text=q, author=author, since=_utc(since, "since"),
+        until=_utc(until, "until"), favourite=favourite, limit=limit, offset=offset)
+    return {"total": total, "items": items}
+
+
+@router.get("/api/artworks/{aid}")
+def get_artwork(aid: int, request: Request, user: User = Depends(viewer)) -> dict:
+    return _artwork(request, aid)
+
+
+@router.get("/api/artworks/{aid}/image", response_class=FileResponse)
+def image(aid: int, request: Request, user: User = Depends(viewer)):
+    """The picture alone (no metadata), for thumbnails."""
+    art = _artwork(request, aid)
+    return FileResponse(_image_path(request, art), media_type="image/png",
+                        headers={"Cache-Control": "private, max-age=31536000, immutable"})
+
+
+@router.get("/api/artworks/{aid}/download")
+def download(aid: int, request: Request, user: User = Depends(viewer),
+             recipe: Literal["keep", "redact", "strip"] = "keep",
+             fields: str = Query("", max_length=2000, description="for recipe=redact: dotted fields, "
+                                 "comma-separated, e.g. model.path,created,params.seed")) -> Response:
+    """The PNG with its recipe kept, redacted field by field, or stripped."""
+    from PIL import Image
+
+    art = _artwork(request, aid)
+    if recipe == "redact" and not fields.strip():
+        raise UserError("fields: name the recipe fields to redact, e.g. model.path,created")
+    text = {}
+    if recipe != "strip":
+        text[RECIPE_KEY] = dumps(redact(art["recipe"], fields if recipe == "redact" else None))
+    with Image.open(_image_path(request, art)) as im:
+        data = png_bytes(im, text)
+    return Response(data, media_type="image/png",
+                    headers={"Content-Disposition": f'attachment; filename="artwork-{aid}.png"'})
+
+
+@router.put("/api/artworks/{aid}/favourite")
+def set_favourite(aid: int, body: Favourite, request: Request, user: User = Depends(editor)) -> dict:
+    _artwork(request, aid)
+    with request.app.state.studio.store.tx() as c:
+        c.execute("UPDATE artworks SET favourite = ? WHERE id = ?", (int(body.favourite), aid))
+    return _artwork(request, aid)
+
+
+@router.post("/api/artworks/{aid}/tags")
+def add_tags(aid: int, body: Tags, request: Request, user: User = Depends(editor)) -> dict:
+    _artwork(request, aid)
+    tags = [t.strip() for t in body.tags]
+    bad = [t for t in tags if not TAG.fullmatch(t)]
+    if bad:
+        raise UserError(f"tags: {bad[0]!r} is not a tag (1-40 characters, no commas or control characters)")
+    with request.app.state.studio.store.tx() as c:
+        c.executemany("INSERT OR IGNORE INTO tags (artwork_id, tag) VALUES (?, ?)", [(aid, t) for t in tags])
+    return _artwork(request, aid)
+
+
+@router.delete("/api/artworks/{aid}/tags/{tag}")
+def remove_tag(aid: int, tag: str, request: Request, user: User = Depends(editor)) -> dict:
+    _artwork(request, aid)
+    with request.app.state.studio.store.tx() as c:
+        if c.execute("DELETE FROM tags WHERE artwork_id = ? AND tag = ?", (aid, tag)).rowcount == 0:
+            raise HTTPException(404, f"artwork {aid} has no tag {tag!r}")
+    return _artwork(request, aid)
+
+
+@router.get("/api/tags")
+def list_tags(request: Request, user: User = Depends(viewer)) -> list[dict]:
+    with request.app.state.studio.store.read() as c:
+        return [{"tag": r[0], "count": r[1]}
+                for r in c.execute("SELECT tag, COUNT(*) FROM tags GROUP BY tag ORDER BY COUNT(*) DESC, tag")]
+
+
+@router.delete("/api/artworks/{aid}")
+def delete(aid: int, request: Request, user: User = Depends(editor)) -> dict:
+    """Delete an artwork (its author or an owner). Its image file goes when no artwork uses it any more."""
+    studio = request.app.state.studio
+    art = _artwork(request, aid)
+    if art["author_id"] != user.id and not user.can("owner"):
+        raise HTTPException(403, f"artwork {aid} is {art['author']}'s; only they or an owner can delete it")
+    with studio.store.tx() as c:
+        c.execute("DELETE FROM artworks WHERE id = ?", (aid,))
+        orphan = c.execute("SELECT COUNT(*) FROM artworks WHERE sha256 = ?", (art["sha256"],)).fetchone()[0] == 0
+    if orphan:                      # after the commit: a crash here leaves an unused file, never a dangling row
+        studio.objects.remove(art["sha256"])
+    return {"ok": True, "id": aid}
+
+
+@router.get("/api/artworks/{aid}/lineage")
+def lineage(aid: int, request: Request, user: User = Depends(viewer), depth: int = Query(8, ge=1, le=64)) -> dict:
+    """Parents and children of an artwork, and its family tree up to `depth` generations each way."""
+    _artwork(request, aid)
+    return request.app.state.studio.store.lineage(aid, depth)
+
+
+@router.post("/api/artworks/upload", status_code=201)
+async def upload(request: Request, file: UploadFile = File(...), user: User = Depends(editor)) -> dict:
+    """Add an image made elsewhere (PNG, JPEG, WebP...). Its artforge recipe, if it has one, is kept;
+    other metadata (EXIF, GPS...) is dropped."""
+    studio = request.app.state.studio
+    return await run_in_threadpool(_ingest, studio, user, file)
+
+
+def _ingest(studio, user: User, file: UploadFile) -> dict:
+    settings = studio.settings
+    limit = settings.max_upload_bytes
+    with tempfile.TemporaryDirectory(dir=settings.tmp_dir) as tmp:
+        path = Path(tmp) / "upload"          # never the client's file name: it is only recorded
+        with open(path, "wb") as f:
+            shutil.copyfileobj(file.file, f, 1 << 20)
+        if path.stat().st_size > limit:
+            raise HTTPException(413, f"file too large (limit {limit} bytes)")
+        try:
+            img, _ = decode_image(path, settings.max_pixels)
+        except BadImage as e:
+            raise UserError(f"file: {e}") from None
+        try:
+            recipe = read_recipe(path)
+        except RecipeError:
+            recipe = None
+        data = png_bytes(img)
+    name = (file.filename or "upload")[-200:]
+    if recipe is None:
+        recipe = build_recipe("upload", "image", {"filename": name}, {}, {})
+    model = str(recipe["model"].get("name", "upload"))[:100] if isinstance(recipe.get("model"), dict) else "upload"
+    sha = studio.objects.put(data)
+    seed = recipe.get("params", {}).get("image_seed") if isinstance(recipe.get("params"), dict) else None
+    with studio.store.tx() as c:
+        aid = studio.store.add_artwork(c, sha256=sha, author=user.id, model=model,
+                                       pipeline=str(recipe.get("pipeline", "upload"))[:100], recipe=recipe,
+                                       seed=seed if isinstance(seed, int) and 0 <= seed < 2**63 else None)
+    return studio.store.artwork(aid)

@@ -1,0 +1,59 @@
+"""Everything the studio needs to know, passed in: `create_app(StudioSettings(data_dir=...))`.
+
+>>> StudioSettings(data_dir="studio-data").db_path.name
+'studio.sqlite3'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+@dataclass(frozen=True)
+class StudioSettings:
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 7860
+    device: str = "cpu"
+    # Generation requests arriving within `batch_window_ms` share one forward pass (up to max_batch_images).
+    batching: bool = True
+    batch_window_ms: float = 5.0
+    max_batch_images: int = 64
+    max_images_per_request: int = 64
+    max_upload_bytes: int = 20 * 2**20
+    max_pixels: int = 50_000_000          # uploads larger than this are refused before decoding (bombs)
+    session_days: float = 14.0
+    signin_token_minutes: float = 60.0
+    secure_cookies: bool = False          # set behind an HTTPS proxy
+    # argon2id cost; the defaults are argon2-cffi's (RFC 9106 low-memory profile). Tests lower them.
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+    # The copy check for `no_copies` (model -> callable on images); None: CopyGuard.for_model.
+    copy_check_factory: Callable[[Any], Callable] | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "data_dir", Path(self.data_dir).expanduser().resolve())
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "studio.sqlite3"
+
+    @property
+    def objects_dir(self) -> Path:
+        return self.data_dir / "objects"
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.data_dir / "runs"
+
+    @property
+    def tmp_dir(self) -> Path:
+        return self.data_dir / "tmp"
+
+    @property
+    def is_local(self) -> bool:
+        return self.host in LOCAL_HOSTS

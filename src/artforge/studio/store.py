@@ -1,0 +1,274 @@
+"""The studio's metadata: one SQLite file in WAL mode, numbered migrations, every write in a transaction.
+
+Images are not in the database: they live in the content-addressed object store (`objects.py`). An
+artwork's image is written (atomically) before its row is committed, so a crash at any moment leaves
+either a complete artwork or an unreferenced object file, never a row without its image.
+
+>>> import tempfile, pathlib
+>>> store = Store(pathlib.Path(tempfile.mkdtemp()) / "s.sqlite3")
+>>> store.version() == len(MIGRATIONS)
+True
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import sqlite3
+from pathlib import Path
+from typing import Iterator
+
+from ..errors import UserError
+
+# Numbered migrations: MIGRATIONS[i] takes the schema from version i to i + 1. Never edit a released one;
+# append a new one.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE users (
+        id INTEGER PRIMARY KEY,
+        username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        password_hash TEXT,                                  -- NULL until the owner sets one
+        role TEXT NOT NULL CHECK (role IN ('owner', 'editor', 'viewer')),
+        created TEXT NOT NULL
+    );
+    CREATE TABLE signin_tokens (                             -- one-time sign-in links (first start)
+        token_hash TEXT PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        expires REAL NOT NULL
+    );
+    CREATE TABLE sessions (
+        id_hash TEXT PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        csrf TEXT NOT NULL,
+        created REAL NOT NULL,
+        expires REAL NOT NULL
+    );
+    CREATE TABLE api_tokens (
+        id INTEGER PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        created TEXT NOT NULL,
+        last_used TEXT
+    );
+    CREATE TABLE artworks (
+        id INTEGER PRIMARY KEY,
+        sha256 TEXT NOT NULL,
+        author INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        model TEXT NOT NULL,
+        pipeline TEXT NOT NULL,
+        seed INTEGER,
+        recipe TEXT NOT NULL,
+        created TEXT NOT NULL,
+        favourite INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX artworks_created ON artworks(created);
+    CREATE INDEX artworks_sha ON artworks(sha256);
+    CREATE TABLE tags (
+        artwork_id INTEGER NOT NULL REFERENCES artworks(id) ON DELETE CASCADE,
+        tag TEXT NOT NULL,
+        PRIMARY KEY (artwork_id, tag)
+    );
+    CREATE INDEX tags_tag ON tags(tag);
+    CREATE TABLE lineage (
+        child INTEGER NOT NULL REFERENCES artworks(id) ON DELETE CASCADE,
+        parent INTEGER NOT NULL REFERENCES artworks(id) ON DELETE CASCADE,
+        PRIMARY KEY (child, parent)
+    );
+    CREATE INDEX lineage_parent ON lineage(parent);
+    CREATE TABLE jobs (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'paused', 'done', 'failed', 'cancelled',
+                                               'interrupted')),
+        params TEXT NOT NULL,
+        owner INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        created TEXT NOT NULL,
+        updated TEXT NOT NULL,
+        progress TEXT,
+        error TEXT
+    );
+    """,
+)
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
+
+
+class Store:
+    """A SQLite database opened in WAL mode and migrated to the newest schema on open.
+
+    Each call opens its own connection (cheap in SQLite), so request threads never share one.
+    """
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as c:
+            mode = c.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if mode.lower() != "wal":
+                raise UserError(f"{self.path}: SQLite could not switch to WAL mode (got {mode}); "
+                                "put the data dir on a local disk")
+        self.migrate()
+
+    def _connect(self) -> sqlite3.Connection:
+        c = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
+        c.row_factory = sqlite3.Row
+        c.execute("PRAGMA foreign_keys=ON")
+        c.execute("PRAGMA synchronous=NORMAL")   # WAL + NORMAL: durable at checkpoints, never corrupt
+        return c
+
+    @contextlib.contextmanager
+    def tx(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction (BEGIN IMMEDIATE): all of it is committed, or none of it."""
+        c = self._connect()
+        try:
+            c.execute("BEGIN IMMEDIATE")
+            try:
+                yield c
+            except BaseException:
+                c.execute("ROLLBACK")
+                raise
+            c.execute("COMMIT")
+        finally:
+            c.close()
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        c = self._connect()
+        try:
+            yield c
+        finally:
+            c.close()
+
+    def journal_mode(self) -> str:
+        with self.read() as c:
+            return c.execute("PRAGMA journal_mode").fetchone()[0]
+
+    def version(self) -> int:
+        with self.read() as c:
+            return _version(c)
+
+    def migrate(self) -> int:
+        """Apply the migrations this database lacks, each in its own transaction; returns the version."""
+        with self.tx() as c:
+            c.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            if c.execute("SELECT COUNT(*) FROM schema_version").fetchone()[0] == 0:
+                c.execute("INSERT INTO schema_version VALUES (0)")
+            have = _version(c)
+        if have > len(MIGRATIONS):
+            raise UserError(f"{self.path} was written by a newer artforge (schema {have}, this one knows "
+                            f"{len(MIGRATIONS)}); upgrade artforge")
+        for v in range(have, len(MIGRATIONS)):
+            with self.tx() as c:
+                if _version(c) != v:          # another process migrated meanwhile
+                    continue
+                for statement in _statements(MIGRATIONS[v]):
+                    c.execute(statement)
+                c.execute("UPDATE schema_version SET version = ?", (v + 1,))
+        return self.version()
+
+    # -- artworks ---------------------------------------------------------------------------------------
+    def add_artwork(self, c: sqlite3.Connection, *, sha256: str, author: int | None, model: str, pipeline: str,
+                    recipe: dict, seed: int | None = None, parents: list[int] = (), tags: list[str] = ()) -> int:
+        cur = c.execute("INSERT INTO artworks (sha256, author, model, pipeline, seed, recipe, created) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (sha256, author, model, pipeline, seed, json.dumps(recipe, sort_keys=True), now_iso()))
+        aid = int(cur.lastrowid)
+        c.executemany("INSERT OR IGNORE INTO lineage (child, parent) VALUES (?, ?)", [(aid, p) for p in parents])
+        c.executemany("INSERT OR IGNORE INTO tags (artwork_id, tag) VALUES (?, ?)", [(aid, t) for t in tags])
+        return aid
+
+    def artwork(self, aid: int) -> dict | None:
+        with self.read() as c:
+            rows = _artwork_rows(c, "a.id = ?", [aid], limit=1, offset=0)
+        return rows[0] if rows else None
+
+    def search(self, *, model: str | None = None, seed: int | None = None, tag: str | None = None,
+               text: str | None = None, author: str | None = None, since: str | None = None,
+               until: str | None = None, favourite: bool | None = None, limit: int = 50,
+               offset: int = 0) -> tuple[list[dict], int]:
+        """Artworks matching every given filter, newest first, and how many match in all."""
+        where, args = ["1=1"], []
+        if model is not None:
+            where.append("a.model = ?"); args.append(model)
+        if seed is not None:
+            where.append("a.seed = ?"); args.append(seed)
+        if tag is not None:
+            where.append("EXISTS (SELECT 1 FROM tags t WHERE t.artwork_id = a.id AND t.tag = ?)"); args.append(tag)
+        if author is not None:
+            where.append("u.username = ?"); args.append(author)
+        if since is not None:
+            where.append("a.created >= ?"); args.append(since)
+        if until is not None:
+            where.append("a.created < ?"); args.append(until)
+        if favourite is not None:
+            where.append("a.favourite = ?"); args.append(int(favourite))
+        if text:
+            like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            where.append("(a.recipe LIKE ? ESCAPE '\\' OR a.model LIKE ? ESCAPE '\\' OR a.pipeline LIKE ? "
+                         "ESCAPE '\\' OR EXISTS (SELECT 1 FROM tags t WHERE t.artwork_id = a.id AND t.tag LIKE ? "
+                         "ESCAPE '\\'))")
+            args += [like] * 4
+        cond = " AND ".join(where)
+        with self.read() as c:
+            total = c.execute(f"SELECT COUNT(*) FROM artworks a LEFT JOIN users u ON u.id = a.author WHERE {cond}",
+                              args).fetchone()[0]
+            return _artwork_rows(c, cond, args, limit, offset), int(total)
+
+    def lineage(self, aid: int, depth: int) -> dict:
+        """The family tree around one artwork: ancestors and descendants up to `depth` generations."""
+        q = """WITH RECURSIVE up(id, d) AS (SELECT ?, 0 UNION SELECT l.parent, up.d + 1 FROM lineage l
+                   JOIN up ON l.child = up.id WHERE up.d < ?),
+               down(id, d) AS (SELECT ?, 0 UNION SELECT l.child, down.d + 1 FROM lineage l
+                   JOIN down ON l.parent = down.id WHERE down.d < ?)
+               SELECT id FROM up UNION SELECT id FROM down"""
+        with self.read() as c:
+            ids = [r[0] for r in c.execute(q, (aid, depth, aid, depth))]
+            marks = ",".join("?" * len(ids))
+            edges = [[r[0], r[1]] for r in c.execute(
+                f"SELECT child, parent FROM lineage WHERE child IN ({marks}) AND parent IN ({marks}) "
+                "ORDER BY child, parent", ids + ids)]
+            nodes = _artwork_rows(c, f"a.id IN ({marks})", ids, limit=len(ids), offset=0)
+            parents = [r[0] for r in c.execute("SELECT parent FROM lineage WHERE child = ? ORDER BY parent", (aid,))]
+            children = [r[0] for r in c.execute("SELECT child FROM lineage WHERE parent = ? ORDER BY child", (aid,))]
+        return {"id": aid, "parents": parents, "children": children, "nodes": nodes, "edges": edges}
+
+
+def _artwork_rows(c: sqlite3.Connection, cond: str, args: list, limit: int, offset: int) -> list[dict]:
+    rows = c.execute(f"SELECT a.*, u.username AS author_name FROM artworks a LEFT JOIN users u ON u.id = a.author "
+                     f"WHERE {cond} ORDER BY a.created DESC, a.id DESC LIMIT ? OFFSET ?",
+                     [*args, limit, offset]).fetchall()
+    out = []
+    for r in rows:
+        tags = [t[0] for t in c.execute("SELECT tag FROM tags WHERE artwork_id = ? ORDER BY tag", (r["id"],))]
+        out.append({"id": r["id"], "sha256": r["sha256"], "author": r["author_name"], "author_id": r["author"],
+                    "model": r["model"], "pipeline": r["pipeline"], "seed": r["seed"],
+                    "recipe": json.loads(r["recipe"]), "created": r["created"], "favourite": bool(r["favourite"]),
+                    "tags": tags})
+    return out
+
+
+def _version(c: sqlite3.Connection) -> int:
+    row = c.execute("SELECT version FROM schema_version").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _statements(script: str) -> list[str]:
+    """A migration script split into statements (our scripts have no ';' inside strings or triggers)."""
+    out = []
+    for part in script.split(";"):
+        lines = [ln.split("--", 1)[0] for ln in part.splitlines()]
+        text = "\n".join(lines).strip()
+        if text:
+            out.append(text)
+    return out
+
+
+def row_dict(row: sqlite3.Row | None) -> dict | None:
+    return dict(row) if row is not None else None
+
+
+__all__ = ["MIGRATIONS", "Store", "now_iso", "row_dict"]

@@ -1,0 +1,110 @@
+"""Accounts and access: the first-start link, sessions with CSRF, API tokens, roles, acting as others."""
+
+from __future__ import annotations
+
+from conftest import PASSWORD
+
+
+def test_first_start_link_signs_in_once(studio):
+    assert studio.link.startswith("http://127.0.0.1:7860/signin?token=")
+    c = studio.client()
+    token = studio.link.split("token=")[1]
+    r = c.get(f"/signin?token={token}", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/"
+    assert c.get("/api/me").json()["role"] == "owner"
+    again = studio.client().get(f"/signin?token={token}", follow_redirects=False)
+    assert again.status_code == 401 and "used already" in again.json()["detail"]
+    assert studio.client().get("/signin?token=forged", follow_redirects=False).status_code == 401
+
+
+def test_owner_sets_a_password_then_signs_in_with_it(studio, owner):
+    assert owner.post("/api/me/password", json={"new_password": "short"}).status_code == 422
+    assert owner.post("/api/me/password", json={"new_password": PASSWORD}).status_code == 200
+    c = studio.client()
+    assert c.post("/api/login", json={"username": "owner", "password": "wrong password"}).status_code == 401
+    r = c.post("/api/login", json={"username": "owner", "password": PASSWORD})
+    assert r.status_code == 200 and r.json()["user"]["role"] == "owner"
+    # Changing it again needs the old one.
+    c.headers["X-CSRF-Token"] = r.json()["csrf"]
+    assert c.post("/api/me/password", json={"new_password": "another long one"}).status_code == 403
+
+
+def test_no_credentials_is_401(studio):
+    c = studio.client()
+    for method, path in (("get", "/api/me"), ("get", "/api/artworks"), ("get", "/api/models"),
+                         ("post", "/api/generate"), ("get", "/api/tokens")):
+        r = getattr(c, method)(path)
+        assert r.status_code == 401, (path, r.text)
+    assert c.get("/api/me", headers={"Authorization": "Bearer af_nonsense"}).status_code == 401
+    assert c.get("/api/me", headers={"Authorization": "Basic b3duZXI6eA=="}).status_code == 401
+
+
+def test_state_changes_by_cookie_need_the_csrf_header(owner):
+    csrf = owner.headers.pop("X-CSRF-Token")
+    r = owner.post("/api/tokens", json={"name": "x"})
+    assert r.status_code == 403 and "CSRF" in r.json()["detail"]
+    assert owner.post("/api/tokens", json={"name": "x"}, headers={"X-CSRF-Token": "forged"}).status_code == 403
+    assert owner.get("/api/me").status_code == 200                   # reads need no token
+    assert owner.post("/api/tokens", json={"name": "x"}, headers={"X-CSRF-Token": csrf}).status_code == 201
+
+
+def test_api_tokens_work_without_cookies_and_belong_to_one_user(studio, owner, editor):
+    made = editor.post("/api/tokens", json={"name": "script"}).json()
+    api = studio.client()
+    bearer = {"Authorization": f"Bearer {made['token']}"}
+    assert api.get("/api/me", headers=bearer).json() == {"id": 2, "username": "eddie", "role": "editor",
+                                                          "via": "token"}
+    assert api.post("/api/artworks/1/tags", json={"tags": ["x"]}, headers=bearer).status_code == 404  # no CSRF needed
+    assert [t["name"] for t in editor.get("/api/tokens").json()] == ["script"]
+    assert owner.get("/api/tokens").json() == []                       # each sees only their own
+    assert owner.delete(f"/api/tokens/{made['id']}").status_code == 404  # cannot revoke someone else's
+    assert editor.delete(f"/api/tokens/{made['id']}").status_code == 200
+    assert api.get("/api/me", headers=bearer).status_code == 401
+
+
+def test_people_are_managed_by_the_owner_only(studio, owner, editor, viewer):
+    assert [u["username"] for u in owner.get("/api/users").json()] == ["owner", "eddie", "vera"]
+    for c in (editor, viewer):
+        assert c.get("/api/users").status_code == 403
+        assert c.post("/api/users", json={"username": "x", "password": PASSWORD}).status_code == 403
+        assert c.patch("/api/users/2", json={"role": "owner"}).status_code == 403
+    assert owner.post("/api/users", json={"username": "eddie", "password": PASSWORD}).status_code == 422
+    assert owner.post("/api/users", json={"username": "../x", "password": PASSWORD}).status_code == 422
+    assert owner.post("/api/users", json={"username": "z", "password": PASSWORD, "role": "god"}).status_code == 422
+    assert owner.patch("/api/users/3", json={"role": "editor"}).json()["role"] == "editor"
+    assert owner.patch("/api/users/99", json={"role": "editor"}).status_code == 404
+    r = owner.patch("/api/users/1", json={"role": "viewer"})
+    assert r.status_code == 422 and "needs an owner" in r.json()["detail"]
+    assert owner.delete("/api/users/3").status_code == 200
+    assert viewer.get("/api/me").status_code == 401                    # her session went with her
+
+
+def test_viewer_can_look_but_not_change(studio, owner, viewer):
+    aid = owner.post("/api/generate", json={"n": 1}).json()["artworks"][0]["id"]
+    assert viewer.get("/api/artworks").json()["total"] == 1
+    assert viewer.get(f"/api/artworks/{aid}/download").status_code == 200
+    for method, path, body in (("post", "/api/generate", {"n": 1}),
+                               ("put", f"/api/artworks/{aid}/favourite", {"favourite": True}),
+                               ("post", f"/api/artworks/{aid}/tags", {"tags": ["x"]}),
+                               ("delete", f"/api/artworks/{aid}/tags/x", None),
+                               ("delete", f"/api/artworks/{aid}", None)):
+        r = viewer.request(method.upper(), path, json=body)
+        assert r.status_code == 403 and "viewer" in r.json()["detail"], (path, r.text)
+    assert owner.get(f"/api/artworks/{aid}").json()["favourite"] is False
+
+
+def test_an_editor_cannot_delete_or_author_as_someone_else(studio, owner, editor):
+    aid = owner.post("/api/generate", json={"n": 1}).json()["artworks"][0]["id"]
+    r = editor.delete(f"/api/artworks/{aid}")
+    assert r.status_code == 403 and "owner's" in r.json()["detail"]
+    r = editor.post("/api/generate", json={"n": 1, "author": "owner"})
+    assert r.status_code == 422 and "author" in r.json()["detail"]
+    mine = editor.post("/api/generate", json={"n": 1, "seed": 5}).json()["artworks"][0]
+    assert mine["author"] == "eddie"
+    assert editor.delete(f"/api/artworks/{mine['id']}").status_code == 200
+    assert owner.delete(f"/api/artworks/{aid}").status_code == 200     # the owner may delete anything
+
+
+def test_logout_ends_the_session(owner):
+    assert owner.post("/api/logout").status_code == 200
+    assert owner.get("/api/me").status_code == 401
