@@ -101,3 +101,17 @@ def test_two_process_music_training(midi_dir, tmp_path, music_tiny, subprocess_e
     assert state["step"] == 3 and state["nimg"] == 24
     last = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines() if "loss/recon" in line][-1]
     assert last["world"] == 2 and last["ranks_in_sync"] is True
+
+
+def test_fine_tune_starts_from_another_models_weights(cli, midi_dir, tmp_path, music_tiny, capsys):
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert cli("train", "music", midi_dir, "--run", a, "--steps", 3, "--quiet", *music_tiny) == 0
+    assert cli("train", "music", midi_dir, "--run", b, "--steps", 1, "--quiet", *music_tiny,
+               f"train.init_from={a}", "vae.lr=0") == 0           # lr 0: the weights stay where they started
+    wa, wb = load_file(str(a / "model.safetensors")), load_file(str(b / "model.safetensors"))
+    assert wa.keys() == wb.keys() and all(torch.equal(wa[k], wb[k]) for k in wa)
+    assert cli("train", "music", midi_dir, "--run", tmp_path / "c", "--steps", 1, "--quiet", *music_tiny,
+               f"train.init_from={a}", "model.dec_hidden=24") == 2
+    err = capsys.readouterr().err
+    assert "train.init_from" in err and "do not fit" in err and err.count("\n") == 1
+    assert not (tmp_path / "c").exists(), "a run refused at the start leaves no folder behind"

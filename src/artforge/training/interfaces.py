@@ -32,6 +32,7 @@ class TrainConfig:
     threads: int = 0                  # CPU threads for torch; 0 = torch's default
     budget_minutes: float = 0.0       # stop early after this much training time (resumes count on); 0 = off
     budget_clock: str = "wall"        # wall | cpu (process CPU time: fair between runs sharing a machine)
+    init_from: str = ""               # start a new run from this model's weights (a run folder or a shipped name)
 
 
 @dataclass

@@ -47,6 +47,8 @@ class Loop:
         if self.dist.enabled and self.device.type == "cuda":
             self.device = torch.device("cuda", self.dist.local_rank)
             torch.cuda.set_device(self.device)
+        if cfg.init_from:
+            self._init_from(cfg.init_from)
         self.amp_dtype = pick_precision(cfg.precision, self.device)
         channels_last = cfg.channels_last == "on" or (cfg.channels_last == "auto" and self.device.type == "cuda")
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
@@ -73,6 +75,20 @@ class Loop:
         self.step, self.nimg, self.elapsed_s, self.cpu_s = 0, 0, 0.0, 0.0
         self.last_logs: dict[str, float] = {}
         self._stop: str | None = None
+
+    def _init_from(self, name: str) -> None:
+        """Fine-tuning: the exported network of another model (the one in its model.safetensors) starts
+        with that model's weights; the other networks and the optimizers start fresh."""
+        from ..io.weights import WEIGHTS_NAME, load_weights
+        from ..models.pretrained import resolve_model_dir
+
+        folder = resolve_model_dir(name)
+        module = self.task.modules[self.task.ema_module]
+        try:
+            module.load_state_dict(load_weights(folder / WEIGHTS_NAME), strict=True)
+        except RuntimeError as e:
+            raise ConfigError(f"train.init_from={name}: its weights do not fit this model's architecture "
+                              f"({str(e).splitlines()[0]}); use the same model settings as that run") from None
 
     # -- state ---------------------------------------------------------------------------------
     def state_dict(self) -> dict:

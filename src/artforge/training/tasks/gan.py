@@ -189,15 +189,15 @@ def train(exp: GANExperiment, run_dir: Path, state: dict | None = None, quiet: b
     dataset_info = {"manifest_sha256": data.manifest_sha256, "images": len(data),
                     "licence": data.manifest.get("licence", "unknown"),
                     "consent": data.manifest.get("consent", "unknown")}
-    if state is None and launch_rank() == 0:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        write_train_file(run_dir, "gan", exp)
-        atomic_write_text(run_dir / "manifest.json", json.dumps(data.manifest, indent=2) + "\n")
     callbacks = [ExportWeights(run_dir, task.inference_config(dataset_info)), MetricsLog(run_dir),
                  SampleGrid(run_dir, exp.train.sample_every, task.preview), *callbacks]
     extra = {"config": json.dumps(to_dict(exp)), "manifest_sha256": data.manifest_sha256,
              "artforge_version": __version__}
     loop = Loop(task, data, exp.train, run_dir, callbacks, extra_state=extra, quiet=quiet)
+    if state is None and launch_rank() == 0:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_train_file(run_dir, "gan", exp)
+        atomic_write_text(run_dir / "manifest.json", json.dumps(data.manifest, indent=2) + "\n")
     if state is not None:
         loop.load_state_dict(state)
     loop.run()

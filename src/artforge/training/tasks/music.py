@@ -231,10 +231,6 @@ def train(exp: MusicExperiment, run_dir: Path, state: dict | None = None, quiet:
     dataset_info = {"manifest_sha256": data.manifest_sha256, "melodies": len(data),
                     "licence": data.manifest.get("licence", "unknown"),
                     "consent": data.manifest.get("consent", "unknown")}
-    if state is None and launch_rank() == 0:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        write_train_file(run_dir, "music", exp)
-        atomic_write_text(run_dir / "manifest.json", json.dumps(data.manifest, indent=2) + "\n")
     g = torch.Generator().manual_seed(1234)
     val = split.val[torch.randperm(len(split.val), generator=g)[:exp.eval.melodies]]
     callbacks = [ExportWeights(run_dir, task.inference_config(dataset_info)), MetricsLog(run_dir),
@@ -242,6 +238,10 @@ def train(exp: MusicExperiment, run_dir: Path, state: dict | None = None, quiet:
     extra = {"config": json.dumps(to_dict(exp)), "manifest_sha256": data.manifest_sha256,
              "artforge_version": __version__}
     loop = Loop(task, data, exp.train, run_dir, callbacks, extra_state=extra, quiet=quiet)
+    if state is None and launch_rank() == 0:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_train_file(run_dir, "music", exp)
+        atomic_write_text(run_dir / "manifest.json", json.dumps(data.manifest, indent=2) + "\n")
     if state is not None:
         loop.load_state_dict(state)
     loop.run()
