@@ -37,6 +37,7 @@ class Loop:
     extra_state: dict = field(default_factory=dict)   # saved in every checkpoint (config, manifest hash, ...)
     quiet: bool = False
     write_checkpoints: bool = True    # off for benchmarks and dry runs: nothing is written to run_dir
+    fresh: bool = True                # a new run (train.init_from applies), not one about to be resumed
 
     def __post_init__(self) -> None:
         cfg = self.config
@@ -47,7 +48,7 @@ class Loop:
         if self.dist.enabled and self.device.type == "cuda":
             self.device = torch.device("cuda", self.dist.local_rank)
             torch.cuda.set_device(self.device)
-        if cfg.init_from:
+        if cfg.init_from and self.fresh:
             self._init_from(cfg.init_from)
         self.amp_dtype = pick_precision(cfg.precision, self.device)
         channels_last = cfg.channels_last == "on" or (cfg.channels_last == "auto" and self.device.type == "cuda")

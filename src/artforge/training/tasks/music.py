@@ -237,7 +237,7 @@ def train(exp: MusicExperiment, run_dir: Path, state: dict | None = None, quiet:
                  HeldOutAccuracy(val, exp.eval.every, run_dir), AttributeVectors(data.windows, run_dir), *callbacks]
     extra = {"config": json.dumps(to_dict(exp)), "manifest_sha256": data.manifest_sha256,
              "artforge_version": __version__}
-    loop = Loop(task, data, exp.train, run_dir, callbacks, extra_state=extra, quiet=quiet)
+    loop = Loop(task, data, exp.train, run_dir, callbacks, extra_state=extra, quiet=quiet, fresh=state is None)
     if state is None and launch_rank() == 0:
         run_dir.mkdir(parents=True, exist_ok=True)
         write_train_file(run_dir, "music", exp)
