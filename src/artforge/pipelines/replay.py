@@ -67,8 +67,11 @@ def replay(src: str | Path, out: str | Path, model: str | None = None, device: s
     name = recipe.get("pipeline")
     if name not in PIPELINES or "params" not in recipe:
         raise RecipeError(f"{src}: the recipe names no pipeline this artforge can replay ({name!r})")
-    handle = find_model(recipe, model, device)
-    result: Output = PIPELINES[name](handle).replay(recipe)
+    cls = PIPELINES[name]
+    # a pipeline with no trained model (stylize.optimize) finds its own network by the recipe's hash
+    find = getattr(cls, "replay_model", find_model)
+    handle = find(recipe, model, device)
+    result: Output = cls(handle).replay(recipe)
     out = Path(out)
     if result.kind == "melody":
         from ..data.midi import BadMidi, read_midi
