@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-VERBS = ["demo", "data", "train", "generate", "interpolate", "music", "recipe", "replay"]
+VERBS = ["demo", "data", "train", "generate", "interpolate", "music", "stylize", "studio", "recipe", "replay"]
 
 
 @pytest.mark.parametrize("verb", VERBS)
