@@ -71,3 +71,20 @@ def test_music_bad_input_is_one_line(cli, music_run, tmp_path, capsys):
     assert "attribute" in capsys.readouterr().err
     assert cli("train", "music", tmp_path / "missing", "--run", tmp_path / "r") == 2
     assert "not found" in capsys.readouterr().err
+
+
+def test_shipped_melody_model(cli, midi_dir, tmp_path, capsys):
+    """The 2-bar model that ships with artforge samples, replays and evaluates after a plain install."""
+    from artforge.models.pretrained import music_starter_dir
+    folder = music_starter_dir("starter:melody-2bar")
+    assert sum(p.stat().st_size for p in folder.parent.rglob("*") if p.is_file()) <= 20 * 2**20
+    cfg = json.loads((folder / "config.json").read_text())
+    assert cfg["family"] == "music" and cfg["model"]["steps"] == 32
+    assert cli("music", "sample", "starter:melody-2bar", "-n", 4, "--seed", 1, "--temperature", 0.5,
+               "--attribute", "density=+1", "--out", tmp_path, "--no-wav", "--json") == 0
+    written = json.loads(capsys.readouterr().out)
+    assert cli("replay", written["midi"][2], "--out", tmp_path / "again.mid", "--json") == 0
+    assert json.loads(capsys.readouterr().out)["identical"] is True
+    assert cli("eval", "starter:melody-2bar", "--data", midi_dir, "--n", 16, "--out", tmp_path / "ev", "--json") == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert figures["acc_teacher_forced"] > 0.5 and figures["samples"] == 16

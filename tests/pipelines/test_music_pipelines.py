@@ -63,7 +63,7 @@ def test_attribute_vectors_point_along_the_attribute():
     vectors, meta = attribute_vectors(mu, windows)
     v = vectors["density"]
     assert v[0] > 0 and v[0] > 5 * v[1:].abs().max()
-    assert set(vectors) == {"density", "pitch", "range", "stepwise"} and ".." in meta["density"]
+    assert set(vectors) == {"density", "pitch", "range", "stepwise", "latent.mean", "latent.std"} and ".." in meta["density"]
 
 
 def test_interpolate_ends_morph_file_and_replay(model, tmp_path):
@@ -129,3 +129,11 @@ def test_breed_records_parents_and_replays(model, tmp_path):
 def test_music_pipelines_refuse_an_image_model():
     with pytest.raises(UserError, match="not a music model"):
         MusicSamplePipeline(load_model("starter"))
+
+
+def test_sampling_draws_where_the_training_latents_lie(model):
+    pipe = MusicSamplePipeline(model)
+    v = pipe.attribute_vectors()
+    z = pipe.prior(list(range(512)))
+    assert torch.allclose(z.mean(0), v["latent.mean"], atol=0.2 * float(v["latent.std"].max()) + 1e-3)
+    assert torch.allclose(z.std(0), v["latent.std"], rtol=0.2)

@@ -30,7 +30,7 @@ def test_train_writes_a_complete_music_run(cli, midi_dir, tmp_path, music_tiny):
     acc = [json.loads(line) for line in (run / "eval/accuracy.jsonl").read_text().splitlines()]
     assert [a["step"] for a in acc] == [2, 4] and all(0 <= a["acc_sampled"] <= 1 for a in acc)
     vectors = load_file(str(run / "attributes.safetensors"))
-    assert set(vectors) == {"density", "pitch", "range", "stepwise"} and vectors["pitch"].shape == (8,)
+    assert set(vectors) == {"density", "pitch", "range", "stepwise", "latent.mean", "latent.std"} and vectors["pitch"].shape == (8,)
 
 
 def test_sixteen_bar_run_uses_the_hierarchical_decoder(cli, midi_dir, tmp_path, music_tiny):

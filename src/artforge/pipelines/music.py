@@ -29,6 +29,7 @@ from ..models.musicvae import gumbel_noise
 from .base import ModelHandle, Output, Param, Pipeline, latents, slerp
 
 ATTRIBUTES_NAME = "attributes.safetensors"
+LATENT_MEAN, LATENT_STD = "latent.mean", "latent.std"   # written with the attribute vectors
 BPM = Param("bpm", "float", 120.0, "tempo of the MIDI and WAV files, in quarter notes per minute", 20, 300)
 
 
@@ -78,6 +79,15 @@ class MusicPipeline(Pipeline):
             path = Path(self.model.path) / ATTRIBUTES_NAME
             self._attributes = load_weights(path) if path.is_file() else {}
         return self._attributes
+
+    def prior(self, seeds: list[int]) -> torch.Tensor:
+        """One latent per seed: standard normal noise placed where the training melodies' latents lie
+        (their mean and spread, per dimension) when the model folder has them, else N(0, I)."""
+        eps = latents(seeds, self.model.z_dim)
+        v = self.attribute_vectors()
+        if LATENT_MEAN in v and LATENT_STD in v:
+            return v[LATENT_MEAN].float() + v[LATENT_STD].float() * eps
+        return eps
 
     def steer(self, z: torch.Tensor, attribute: str) -> torch.Tensor:
         amounts = parse_attributes(attribute)
@@ -148,7 +158,7 @@ class MusicSamplePipeline(MusicPipeline):
         out: list[np.ndarray] = []
         for lo in range(start, start + count, batch_size):
             seeds = list(range(seed + lo, seed + min(lo + batch_size, start + count)))
-            z = self.steer(latents(seeds, self.model.z_dim), attribute)
+            z = self.steer(self.prior(seeds), attribute)
             out += self.write(z, seeds, temperature)
         return out
 

@@ -196,6 +196,9 @@ class AttributeVectors(Callback):
             save_weights(vectors, self.path, meta)
 
 
+LATENT_MEAN, LATENT_STD = "latent.mean", "latent.std"
+
+
 def attribute_vectors(mu: torch.Tensor, windows: torch.Tensor) -> tuple[dict[str, torch.Tensor], dict]:
     """({attribute: top-quartile mean mu - bottom-quartile mean mu}, {attribute: 'q25..q75'})."""
     values = [attribute_values(w.numpy()) for w in windows]
@@ -211,6 +214,9 @@ def attribute_vectors(mu: torch.Tensor, windows: torch.Tensor) -> tuple[dict[str
             continue
         vectors[name] = mu[torch.from_numpy(high)].mean(0) - mu[torch.from_numpy(low)].mean(0)
         meta[name] = f"{lo:g}..{hi:g}"
+    # Where the training melodies sit in latent space: sampling draws from here rather than from N(0, I),
+    # which a VAE with generous free bits leaves partly empty (its samples then wander off the style).
+    vectors[LATENT_MEAN], vectors[LATENT_STD] = mu.mean(0), mu.std(0)
     return vectors, meta
 
 
