@@ -96,6 +96,16 @@ def trained_run(tmp_path_factory) -> Path:
     return run
 
 
+@pytest.fixture(scope="module")
+def one_thread():
+    """Torch on one thread for a module: tensors this small gain nothing from threads, and on a busy
+    machine two threads wait on each other (a tiny forward pass took 100x longer)."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 @pytest.fixture(scope="session")
 def midi_dir(tmp_path_factory) -> Path:
     """A folder of 24 small MIDI files, each a 6-bar random-walk melody."""

@@ -13,13 +13,7 @@ from artforge.provenance import read_recipe
 TINY = ["--size", "40", "--iterations", "3"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    # tensors this small gain nothing from threads, and a busy machine makes two threads wait on each other
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture

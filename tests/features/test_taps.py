@@ -9,13 +9,7 @@ from artforge.features import EfficientNetLite0
 from artforge.features.taps import FeatureTaps, tap_names, tap_stride
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    # tensors this small gain nothing from threads, and a busy machine makes two threads wait on each other
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

@@ -22,13 +22,7 @@ from artforge.provenance.write import save_image
 FAST = dict(size=48, iterations=4)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    # tensors this small gain nothing from threads, and a busy machine makes two threads wait on each other
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from ..provenance import read_recipe
 
 def register(sub, parents) -> None:
     r = sub.add_parser("recipe", parents=parents, help="print the recipe inside a file as JSON",
-                       description="Print the recipe (how it was made) inside a PNG, GIF or MP4 as JSON.")
+                       description="Print the recipe (how it was made) inside a PNG, GIF, MP4 or MIDI file as JSON.")
     r.add_argument("file", metavar="FILE")
     r.add_argument("--json", action="store_true", help="(the output is always JSON)")
     r.set_defaults(func=run_recipe)

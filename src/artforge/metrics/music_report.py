@@ -62,7 +62,7 @@ def write_music_report(folder: Path, result: dict, title: str, note: str) -> Pat
         rows, titles = [], []
         for i, (orig, rec) in enumerate(result["reconstructions"]):
             rows += [orig, rec]
-            titles += [f"held-out melody {i}", f"  its reconstruction (sampled)"]
+            titles += [f"held-out melody {i}", "  its reconstruction (sampled)"]
         piano_roll(rows, folder / "reconstructions.png", titles=titles)
         lines += ["![reconstructions](reconstructions.png)", ""]
     atomic_write_text(folder / "report.md", "\n".join(lines))

@@ -36,6 +36,26 @@ class Family:
     train: Callable  # train(exp, run_dir, resume_state: dict | None, quiet: bool) -> Path
 
 
+def run_loop(family: str, exp, task, data, run_dir: Path, state: dict | None, callbacks: list, quiet: bool):
+    """Build the loop (which checks the settings), then write a new run's files, or load the checkpoint
+    `state` of a resumed one, and train. `data` carries `manifest` and `manifest_sha256`."""
+    from ..io.atomic import atomic_write_text as write_text
+    from .distributed import launch_rank
+    from .loop import Loop
+
+    extra = {"config": json.dumps(C.to_dict(exp)), "manifest_sha256": data.manifest_sha256,
+             "artforge_version": __version__}
+    loop = Loop(task, data, exp.train, run_dir, list(callbacks), extra_state=extra, quiet=quiet, fresh=state is None)
+    if state is None and launch_rank() == 0:   # only now: a refused setting leaves no run folder behind
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_train_file(run_dir, family, exp)
+        write_text(run_dir / "manifest.json", json.dumps(data.manifest, indent=2) + "\n")
+    if state is not None:
+        loop.load_state_dict(state)
+    loop.run()
+    return loop
+
+
 def write_train_file(run_dir: Path, family: str, exp) -> None:
     body = {"family": family, "artforge_version": __version__, "config": C.to_dict(exp)}
     atomic_write_text(Path(run_dir) / TRAIN_FILE, json.dumps(body, indent=2) + "\n")

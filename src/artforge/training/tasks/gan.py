@@ -6,7 +6,6 @@ the detached fakes, then the G phase scores the same fakes with the updated D.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -14,17 +13,14 @@ from typing import Callable, Sequence
 import torch
 
 from ... import __version__
-from ...config import to_dict
 from ...data import DataConfig, load_dataset
 from ...errors import ConfigError, RunError
-from ...io.atomic import atomic_write_text
 from ...losses.adversarial import D_LOSSES, G_LOSSES, r1_penalty
 from ...models import ARCHS, PRESETS, build_discriminator, build_generator
 from ..augment import AdaptiveAugment, diff_augment
 from ..callbacks import ExportWeights, MetricsLog, SampleGrid
-from ..distributed import launch_rank
 from ..loop import Callback, Loop, Phase, TrainConfig
-from ..run import write_train_file
+from ..run import run_loop
 
 
 @dataclass
@@ -191,14 +187,4 @@ def train(exp: GANExperiment, run_dir: Path, state: dict | None = None, quiet: b
                     "consent": data.manifest.get("consent", "unknown")}
     callbacks = [ExportWeights(run_dir, task.inference_config(dataset_info)), MetricsLog(run_dir),
                  SampleGrid(run_dir, exp.train.sample_every, task.preview), *callbacks]
-    extra = {"config": json.dumps(to_dict(exp)), "manifest_sha256": data.manifest_sha256,
-             "artforge_version": __version__}
-    loop = Loop(task, data, exp.train, run_dir, callbacks, extra_state=extra, quiet=quiet, fresh=state is None)
-    if state is None and launch_rank() == 0:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        write_train_file(run_dir, "gan", exp)
-        atomic_write_text(run_dir / "manifest.json", json.dumps(data.manifest, indent=2) + "\n")
-    if state is not None:
-        loop.load_state_dict(state)
-    loop.run()
-    return loop
+    return run_loop("gan", exp, task, data, run_dir, state, callbacks, quiet)

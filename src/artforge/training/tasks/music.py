@@ -24,14 +24,12 @@ from ...config import to_dict
 from ...data.melody import ATTRIBUTES, attribute_values
 from ...data.music import MelodySplit, MusicDataConfig, load_melodies
 from ...errors import ConfigError, RunError
-from ...io.atomic import atomic_write_text
 from ...io.weights import save_weights
 from ...metrics.melody import reconstruction
 from ...models.musicvae import MusicVAE, MusicVAEConfig
 from ..callbacks import ExportWeights, MetricsLog
-from ..distributed import launch_rank
 from ..loop import Callback, Loop, Phase, TrainConfig
-from ..run import write_train_file
+from ..run import run_loop
 
 
 @dataclass
@@ -241,14 +239,4 @@ def train(exp: MusicExperiment, run_dir: Path, state: dict | None = None, quiet:
     val = split.val[torch.randperm(len(split.val), generator=g)[:exp.eval.melodies]]
     callbacks = [ExportWeights(run_dir, task.inference_config(dataset_info)), MetricsLog(run_dir),
                  HeldOutAccuracy(val, exp.eval.every, run_dir), AttributeVectors(data.windows, run_dir), *callbacks]
-    extra = {"config": json.dumps(to_dict(exp)), "manifest_sha256": data.manifest_sha256,
-             "artforge_version": __version__}
-    loop = Loop(task, data, exp.train, run_dir, callbacks, extra_state=extra, quiet=quiet, fresh=state is None)
-    if state is None and launch_rank() == 0:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        write_train_file(run_dir, "music", exp)
-        atomic_write_text(run_dir / "manifest.json", json.dumps(data.manifest, indent=2) + "\n")
-    if state is not None:
-        loop.load_state_dict(state)
-    loop.run()
-    return loop
+    return run_loop("music", exp, task, data, run_dir, state, callbacks, quiet)
