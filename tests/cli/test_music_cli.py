@@ -88,3 +88,16 @@ def test_shipped_melody_model(cli, midi_dir, tmp_path, capsys):
     assert cli("eval", "starter:melody-2bar", "--data", midi_dir, "--n", 16, "--out", tmp_path / "ev", "--json") == 0
     figures = json.loads(capsys.readouterr().out)
     assert figures["acc_teacher_forced"] > 0.5 and figures["samples"] == 16
+
+
+def test_data_check_reads_a_midi_folder(cli, midi_dir, tmp_path, capsys):
+    assert cli("data", "check", midi_dir, "--json", "--quiet") == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["kind"] == "midi" and len(report["files"]) == 24 and report["parts"] == 24
+    assert report["windows_2_bars"] > 24 * 3 and report["windows_16_bars"] == 0 and report["bad"] == []
+    empty = tmp_path / "only-text"
+    empty.mkdir()
+    (empty / "a.mid").write_text("not midi")
+    assert cli("data", "check", empty) == 2
+    out = capsys.readouterr()
+    assert "a.mid: not a MIDI file" in out.out and out.err.startswith("error: no usable MIDI files")
