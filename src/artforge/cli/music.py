@@ -34,9 +34,7 @@ def register(sub, parents) -> None:
 
 
 def _options(p, pipeline) -> None:
-    class Without(pipeline):  # the positional inputs are not options too
-        params = tuple(q for q in pipeline.params if q.name not in POSITIONAL.get(pipeline.name, ()))
-    add_pipeline_options(p, Without)
+    add_pipeline_options(p, pipeline, skip=POSITIONAL.get(pipeline.name, ()))  # positional inputs are no options
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the .mid, .wav and .png files")
     p.add_argument("--no-wav", action="store_true", help="skip rendering WAV audio")
     p.add_argument("--redact", default="", metavar="FIELDS",
@@ -48,8 +46,7 @@ def _options(p, pipeline) -> None:
 
 def run(args) -> int:
     pipeline = args.pipeline
-    kwargs = pipeline_kwargs(args, type("P", (), {"params": tuple(q for q in pipeline.params
-                                                                  if q.name not in POSITIONAL.get(pipeline.name, ()))}))
+    kwargs = pipeline_kwargs(args, pipeline, skip=POSITIONAL.get(pipeline.name, ()))
     if pipeline.name == "music.interpolate":
         kwargs.update(a=args.a, b=args.b)
     elif pipeline.name == "music.breed":

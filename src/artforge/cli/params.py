@@ -7,8 +7,11 @@ import argparse
 from ..pipelines.base import Pipeline
 
 
-def add_pipeline_options(parser: argparse.ArgumentParser, pipeline: type[Pipeline]) -> None:
+def add_pipeline_options(parser: argparse.ArgumentParser, pipeline: type[Pipeline], skip: tuple = ()) -> None:
+    """One option per declared parameter, except those in `skip` (a verb that takes them positionally)."""
     for p in pipeline.params:
+        if p.name in skip:
+            continue
         flags = [f"--{p.name.replace('_', '-')}"] + ([p.short] if p.short else [])
         rng = f" [{p.min:g}..{p.max:g}]" if p.min is not None and p.max is not None else ""
         if p.kind == "bool":
@@ -19,5 +22,5 @@ def add_pipeline_options(parser: argparse.ArgumentParser, pipeline: type[Pipelin
                                 help=f"{p.help}{rng} (default: {default})")
 
 
-def pipeline_kwargs(args: argparse.Namespace, pipeline: type[Pipeline]) -> dict:
-    return {p.name: getattr(args, p.name) for p in pipeline.params}
+def pipeline_kwargs(args: argparse.Namespace, pipeline: type[Pipeline], skip: tuple = ()) -> dict:
+    return {p.name: getattr(args, p.name) for p in pipeline.params if p.name not in skip}
