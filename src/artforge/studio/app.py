@@ -14,6 +14,7 @@ from argon2 import PasswordHasher
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from .. import __version__
 from ..errors import UserError
@@ -143,6 +144,9 @@ def create_app(settings: StudioSettings) -> FastAPI:
     for module in (account, library, create, gallery):
         app.include_router(module.router)
     _error_handlers(app)
+
+    # The page's scripts, styles and icons (plain files, no build step), and the page itself.
+    app.mount("/static", StaticFiles(packages=[("artforge.studio", "static")]), name="static")
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def index() -> str:
