@@ -2,16 +2,18 @@
 
 from .base import ModelHandle, Output, Param, Pipeline, load_model
 from .breed import BreedPipeline
+from .explore import ExplorePipeline
 from .generate import GeneratePipeline
 from .interpolate import InterpolatePipeline
 from .music import MusicBreedPipeline, MusicInterpolatePipeline, MusicSamplePipeline
 from .stylize import StylizePipeline
 
 PIPELINES: dict[str, type[Pipeline]] = {p.name: p for p in (GeneratePipeline, InterpolatePipeline, BreedPipeline,
+                                                           ExplorePipeline,
                                                            MusicSamplePipeline, MusicInterpolatePipeline,
                                                            MusicBreedPipeline, StylizePipeline)}
 
-__all__ = ["PIPELINES", "BreedPipeline", "GeneratePipeline", "InterpolatePipeline", "MusicBreedPipeline",
+__all__ = ["PIPELINES", "BreedPipeline", "ExplorePipeline", "GeneratePipeline", "InterpolatePipeline", "MusicBreedPipeline",
            "MusicInterpolatePipeline",
            "MusicSamplePipeline", "ModelHandle", "Output", "Param",
            "Pipeline", "StylizePipeline", "load_model"]
