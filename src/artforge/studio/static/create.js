@@ -1,0 +1,139 @@
+// Create: a form built from the chosen pipeline's declared parameters, the results as a grid, and Breed:
+// select two or more pictures and get children (crossover, blending, mutation with its strength control).
+import { api, artworkTile, busy, clear, fail, h, me, modelSelect, models, notify, paramFields,
+         pipelineFamily, pipelines } from "./core.js";
+
+const selected = new Map();          // artwork id -> artwork
+let form, fields, error, results, selbar, breedBox, breedError, readBreed, pipeSelect, modelBox, readParams, shown;
+
+function build(root) {
+  pipeSelect = h("select", { id: "create-pipeline", name: "pipeline", onchange: () => renderForm({}) });
+  modelBox = h("div");
+  fields = h("div", { class: "stack" });
+  error = h("p", { class: "form-error", role: "alert" });
+  form = h("form", { class: "panel stack sticky", "aria-label": "Create" },
+    h("div", { class: "field" }, h("label", { for: "create-pipeline" }, h("span", {}, "Pipeline")), pipeSelect),
+    modelBox, fields, error,
+    h("button", { class: "primary", type: "submit", id: "create-go", title: "Ctrl+Enter" }, "Generate"));
+  form.addEventListener("submit", e => { e.preventDefault(); run(); });
+  results = h("div", { "aria-live": "polite" });
+  breedBox = h("div", { class: "params" });
+  breedError = h("p", { class: "form-error", role: "alert" });
+  selbar = h("section", { class: "selbar", "aria-label": "Breed the selected pictures", hidden: true },
+    h("div", { class: "row", style: "margin-bottom:10px" }, h("b", { id: "selcount" }), h("span", { class: "grow muted small" },
+      "Children mix their parents' latents; every child remembers its parents (see its family)."),
+      h("button", { type: "button", class: "ghost", onclick: clearSelection }, "Clear selection")),
+    h("div", { class: "row", style: "align-items:end" }, breedBox,
+      h("button", { type: "button", class: "primary", id: "breed-go", onclick: e => breed(e.currentTarget) }, "Breed")),
+    breedError);
+  root.append(
+    h("div", { class: "page-head" }, h("h1", { id: "create-title", tabindex: "-1" }, "Create"),
+      h("p", {}, "Pull pictures out of a model. Click pictures to select them, then breed them.")),
+    h("div", { class: "split" }, form, h("div", {}, results,
+      h("p", { class: "empty", id: "create-empty" }, "Your pictures will appear here. Choose a seed and press Generate."), selbar)));
+  root.addEventListener("keydown", e => {
+    if ((e.ctrlKey || e.metaKey) && e.key === "Enter") { e.preventDefault(); form.requestSubmit(); }
+  });
+}
+
+async function show(args) {
+  const pipes = await pipelines();
+  const runnable = pipes.filter(p => p.studio_endpoint && p.name !== "breed");
+  const wanted = args.query.get("pipeline") || pipeSelect.value || "generate";
+  if (!shown || args.query.toString()) {
+    clear(pipeSelect, runnable.map(p => h("option", { value: p.name, title: p.help }, `${p.name} — ${p.help}`)));
+    pipeSelect.value = runnable.some(p => p.name === wanted) ? wanted : runnable[0]?.name;
+    const values = {};
+    for (const [k, v] of args.query) if (k !== "model" && k !== "pipeline") values[k] = v;
+    await renderForm(values, args.query.get("model"));
+    const breedParams = pipes.find(p => p.name === "breed");
+    if (breedParams) {
+      clear(breedBox);
+      readBreed = paramFields(breedBox, breedParams.params, { n: 4 }, { id: "breed" });
+    }
+    shown = true;
+  }
+  const readOnly = !me.can("editor");
+  form.querySelector("#create-go").disabled = readOnly;
+  if (readOnly) error.textContent = "You are a viewer here: you can look, not create. Ask the owner for editor rights.";
+}
+
+async function renderForm(values, chosenModel) {
+  const pipes = await pipelines();
+  const p = pipes.find(x => x.name === pipeSelect.value);
+  clear(fields);
+  clear(modelBox);
+  if (!p) return;
+  const all = await models();
+  const current = chosenModel || modelBox.dataset.model;
+  const select = modelSelect(all, pipelineFamily(p), current, { id: "create-model", name: "model",
+    onchange: e => { modelBox.dataset.model = e.target.value; } });
+  modelBox.append(h("div", { class: "field" }, h("label", { for: "create-model" }, h("span", {}, "Model")), select));
+  modelBox.dataset.model = select.value;
+  const defaults = p.name === "generate" ? { n: 4, no_copies: true } : {};
+  readParams = paramFields(fields, p.params, { ...defaults, ...values }, { skip: ["batch_size"], id: "create" });
+}
+
+async function run() {
+  error.textContent = "";
+  const p = (await pipelines()).find(x => x.name === pipeSelect.value);
+  const body = { model: form.querySelector("#create-model").value, ...readParams() };
+  const button = form.querySelector("#create-go");
+  await busy(button, async () => {
+    try {
+      const out = await api(p.studio_endpoint, { method: "POST", json: body });
+      const arts = out.artworks || [];
+      const title = `${p.name} · ${body.model}` + (body.seed !== undefined ? ` · seed ${body.seed}` : "") +
+        (body.truncation !== undefined ? ` · truncation ${body.truncation}` : "");
+      addBatch(title, arts);
+      if (out.still_flagged) notify(`${out.still_flagged} picture(s) still look close to a training image after redrawing.`, "info");
+    } catch (e) { fail(e, error); }
+  });
+}
+
+function addBatch(title, arts) {
+  document.getElementById("create-empty")?.remove();
+  const grid = h("div", { class: "grid" }, arts.map(tile));
+  results.prepend(h("section", { class: "batch", "aria-label": title }, h("h2", {}, title, ` — ${arts.length} picture${arts.length === 1 ? "" : "s"}`), grid));
+}
+
+function tile(art) {
+  return artworkTile(art, { pressed: selected.has(art.id), onpick: toggle });
+}
+
+function toggle(art, button) {
+  if (selected.has(art.id)) selected.delete(art.id); else selected.set(art.id, art);
+  for (const b of results.querySelectorAll(`figure[data-id="${art.id}"] > button`)) b.setAttribute("aria-pressed", String(selected.has(art.id)));
+  button.focus();
+  updateBar();
+}
+
+function clearSelection() {
+  selected.clear();
+  for (const b of results.querySelectorAll("figure > button[aria-pressed='true']")) b.setAttribute("aria-pressed", "false");
+  updateBar();
+}
+
+function updateBar() {
+  selbar.hidden = selected.size === 0;
+  document.getElementById("selcount").textContent = `${selected.size} selected`;
+  const mode = breedBox.querySelector("[name=mode]");
+  document.getElementById("breed-go").textContent = selected.size === 1 ? "Mutate" : "Breed";
+  if (mode && selected.size === 1) mode.value = "mutate";
+  breedError.textContent = "";
+}
+
+async function breed(button) {
+  breedError.textContent = "";
+  const parents = [...selected.keys()];
+  await busy(button, async () => {
+    try {
+      const out = await api("/api/breed", { method: "POST", json: { parents, ...readBreed() } });
+      const params = readBreed();
+      addBatch(`children of ${parents.map(i => `#${i}`).join(" × ")} · ${params.mode} · mutation ${params.mutation}`, out.artworks);
+      clearSelection();
+    } catch (e) { fail(e, breedError); }
+  });
+}
+
+export default { name: "create", title: "Create", build, show };

@@ -1,0 +1,224 @@
+// Train: start a run from a folder on the server or an uploaded zip, then watch it learn: losses drawn live
+// from the job's Server-Sent Events, the latest sample grid, the ETA, and pause / resume / cancel.
+import { api, busy, clear, duration, fail, h, me, models, notify } from "./core.js";
+import { COLORS, drawChart, lossKeys } from "./chart.js";
+
+const ACTIVE = ["queued", "running", "paused"];
+let form, formError, monitor, watching = null;
+
+/** Pause / Resume / Cancel buttons for a job, enabled by its state; `changed(job)` gets the new state. */
+export function jobControls(job, changed) {
+  const act = (verb, label, cls) => h("button", { type: "button", class: cls, "aria-label": `${label} job ${job.name || job.id}`,
+    disabled: !allowed(job.state, verb) || !me.can("editor"),
+    onclick: e => busy(e.currentTarget, async () => {
+      try { changed(await api(`/api/jobs/${job.id}/${verb}`, { method: "POST" })); } catch (err) { fail(err); }
+    }) }, label);
+  return h("div", { class: "row", style: "gap:6px" }, act("pause", "Pause"), act("resume", "Resume"), act("cancel", "Cancel", "danger"));
+}
+
+function allowed(state, verb) {
+  if (verb === "pause") return state === "running" || state === "queued";
+  if (verb === "resume") return state === "paused" || state === "interrupted";
+  return ACTIVE.includes(state);
+}
+
+export function stateBadge(job) {
+  return h("span", { class: `badge ${job.state}` }, job.state);
+}
+
+function build(root) {
+  formError = h("p", { class: "form-error", role: "alert" });
+  const source = (value, label) => h("label", { class: "field check" },
+    h("input", { type: "radio", name: "source", value, checked: value === "folder", onchange: sourceChanged }), h("span", {}, label));
+  form = h("form", { class: "panel stack sticky", "aria-label": "Start training" },
+    h("h2", {}, "New training run"),
+    h("div", { class: "field" }, h("label", { for: "train-name" }, h("span", {}, "Run name")),
+      h("input", { id: "train-name", name: "name", required: true, pattern: "[A-Za-z0-9][A-Za-z0-9._\\-]{0,99}", placeholder: "e.g. my-paintings",
+                   "aria-describedby": "train-name-help" }),
+      h("span", { class: "help", id: "train-name-help" }, "letters, digits, '.', '_' or '-'; it becomes the model's name")),
+    h("fieldset", {}, h("legend", {}, "Training data"),
+      h("div", { class: "stack", style: "gap:8px" }, source("folder", "A folder on the server"), source("zip", "A zip of images from this computer")),
+      h("div", { class: "field", id: "train-folder-field", style: "margin-top:10px" },
+        h("label", { for: "train-folder" }, h("span", {}, "Folder on the server")),
+        h("input", { id: "train-folder", name: "folder", placeholder: "/path/to/images", autocomplete: "off" })),
+      h("div", { class: "field", id: "train-zip-field", hidden: true, style: "margin-top:10px" },
+        h("label", { for: "train-zip" }, h("span", {}, "Zip of images")),
+        h("input", { id: "train-zip", name: "zip", type: "file", accept: ".zip,application/zip" }))),
+    h("div", { class: "field" }, h("label", { for: "train-steps" }, h("span", {}, "Steps")),
+      h("input", { id: "train-steps", name: "steps", type: "number", min: 1, step: 1, value: 2000, required: true })),
+    h("details", {}, h("summary", { class: "muted small" }, "More settings"),
+      h("div", { class: "field", style: "margin-top:8px" }, h("label", { for: "train-params" }, h("span", {}, "Training settings")),
+        h("textarea", { id: "train-params", name: "params", rows: 4, placeholder: "one per line, e.g.\nmodel.resolution = 64\ntrain.batch_size = 8", spellcheck: "false" }))),
+    formError,
+    h("button", { type: "submit", class: "primary", id: "train-go" }, "Start training"));
+  form.addEventListener("submit", e => { e.preventDefault(); busy(form.querySelector("#train-go"), start); });
+  monitor = h("div", { class: "stack" });
+  root.append(
+    h("div", { class: "page-head" }, h("h1", { id: "train-title", tabindex: "-1" }, "Train"),
+      h("p", {}, "Teach a model your own pictures. Runs wait their turn in the Jobs queue.")),
+    h("div", { class: "split wide-left" }, form, monitor));
+}
+
+function sourceChanged() {
+  const zip = form.querySelector("input[name=source]:checked").value === "zip";
+  form.querySelector("#train-folder-field").hidden = zip;
+  form.querySelector("#train-zip-field").hidden = !zip;
+}
+
+function parseParams(text) {
+  const params = {};
+  for (const [i, raw] of text.split("\n").entries()) {
+    const line = raw.replace(/#.*/, "").trim();
+    if (!line) continue;
+    const m = line.match(/^([A-Za-z_][\w.]*)\s*[=:]\s*(.+)$/);
+    if (!m) throw new Error(`Training settings, line ${i + 1}: write it as name = value`);
+    const v = m[2].trim();
+    params[m[1]] = v === "true" ? true : v === "false" ? false : v !== "" && !isNaN(Number(v)) ? Number(v) : v.replace(/^["']|["']$/g, "");
+  }
+  return params;
+}
+
+async function start() {
+  formError.textContent = "";
+  try {
+    const data = new FormData(form);
+    const params = parseParams(data.get("params") || "");
+    let source = data.get("folder").trim();
+    if (data.get("source") === "zip") {
+      const file = form.querySelector("#train-zip").files[0];
+      if (!file) throw new Error("Zip of images: choose a .zip file first");
+      const upload = new FormData();
+      upload.append("file", file);
+      const up = await api("/api/uploads", { method: "POST", form: upload });
+      notify(`Uploaded ${file.name}: ${up.images} image${up.images === 1 ? "" : "s"} found.`, "ok");
+      source = up.upload;
+    } else if (!source) throw new Error("Folder on the server: give the folder that holds the pictures");
+    const job = await api("/api/jobs", { method: "POST", json: { kind: "train", name: data.get("name"), data: source,
+                                                                  steps: Number(data.get("steps")), params } });
+    location.hash = `#/train/${job.id}`;
+  } catch (e) { fail(e, formError); }
+}
+
+async function show(args) {
+  form.querySelector("#train-go").disabled = !me.can("editor");
+  let id = args.path[0];
+  if (!id) {
+    try {
+      const { items } = await api("/api/jobs");
+      const train = items.filter(j => j.kind === "train");
+      const pick = train.find(j => j.state === "running") || train.find(j => ACTIVE.includes(j.state)) || train[train.length - 1];
+      if (pick) id = String(pick.id);
+    } catch (e) {
+      clear(monitor, h("p", { class: "empty" }, `The job queue is not available: ${e.message}`));
+      return;
+    }
+  }
+  if (!id) {
+    stop();
+    clear(monitor, h("p", { class: "empty" }, "No training runs yet. Start one with the form; its progress shows here."));
+    return;
+  }
+  if (watching && watching.id === id) return;
+  watch(id);
+}
+
+function hide() { stop(); }
+
+function stop() {
+  if (watching) { watching.close(); watching = null; }
+}
+
+/** Follows one job: its events stream (EventSource reconnects by itself), or polling if streaming fails. */
+function watch(id) {
+  stop();
+  const view = monitorView(id);
+  clear(monitor, view.el);
+  const rows = new Map();
+  let job = null, poll = null, closed = false;
+  const update = (j) => {
+    job = j;
+    for (const r of j.history || []) rows.set(r.step, r);
+    view.update(j, [...rows.values()].sort((a, b) => a.step - b.step));
+  };
+  const es = new EventSource(`/api/jobs/${encodeURIComponent(id)}/events`);
+  es.addEventListener("progress", e => { try { update(JSON.parse(e.data)); } catch (err) { console.error(err); } });
+  es.addEventListener("end", e => {
+    es.close();
+    try { if (e.data) update(JSON.parse(e.data)); } catch { /* the end event may carry no job */ }
+    refresh();
+    if (job && job.state === "done") { models(true); notify(`Training run ${job.name} finished.`, "ok"); }
+  });
+  es.onerror = () => {
+    if (es.readyState === EventSource.CLOSED && !closed && !poll) poll = setInterval(refresh, 2000);
+  };
+  async function refresh() {
+    try {
+      const { items } = await api("/api/jobs");
+      const j = items.find(x => String(x.id) === String(id));
+      if (!j) { view.missing(); return; }
+      update({ ...j, history: [] });
+      if (!ACTIVE.includes(j.state) && poll) { clearInterval(poll); poll = null; }
+    } catch (e) { fail(e); }
+  }
+  refresh();
+  watching = { id, close() { closed = true; es.close(); if (poll) clearInterval(poll); view.dispose(); } };
+}
+
+function monitorView(id) {
+  const title = h("h2", { class: "grow", style: "font-size:18px" }, `Job ${id}`);
+  const badge = h("span");
+  const controls = h("div");
+  const progress = h("progress", { max: 1, value: 0, "aria-label": "Training progress" });
+  const stat = (label) => { const b = h("b", {}, "–"); return [b, h("div", { class: "stat" }, b, h("span", {}, label))]; };
+  const [stepB, stepEl] = stat("step"), [etaB, etaEl] = stat("time left"), [lossB, lossEl] = stat("latest losses");
+  const canvas = h("canvas", { class: "chart", role: "img", "aria-label": "Losses chart: no data yet", id: "train-chart" });
+  const legend = h("div", { class: "legend" });
+  const sample = h("img", { alt: "Latest samples of this run", id: "train-sample", hidden: true });
+  const sampleNote = h("p", { class: "muted small" }, "The first sample grid appears after the first checkpoint.");
+  const error = h("p", { class: "form-error", role: "alert" });
+  const after = h("div", { class: "row" });
+  let lastSample = 0, sampleStep = -1, history = [], current = null;
+  const el = h("div", { class: "stack" },
+    h("div", { class: "panel" }, h("div", { class: "row" }, title, badge, controls), h("div", { style: "margin-top:12px" }, progress),
+      h("div", { class: "stats" }, stepEl, etaEl, lossEl), error, after),
+    h("div", { class: "monitor" },
+      h("section", { class: "panel", "aria-label": "Losses" }, h("h3", { style: "margin-bottom:8px" }, "Losses"), canvas, legend),
+      h("section", { class: "panel sample", "aria-label": "Latest samples" }, h("h3", { style: "margin-bottom:8px" }, "Latest samples"), sample, sampleNote)));
+  const redraw = () => { if (current) drawChart(canvas, history, { xmax: current.steps }); };
+  window.addEventListener("resize", redraw);
+  function update(job, rows) {
+    current = job;
+    history = rows;
+    title.textContent = job.name || `Job ${job.id}`;
+    clear(badge, h("span", { class: `badge ${job.state}`, id: "train-state" }, job.state));
+    clear(controls, jobControls(job, j => update({ ...j, history: [] }, history)));
+    progress.max = job.steps || 1;
+    progress.value = job.step || 0;
+    stepB.textContent = `${job.step ?? 0} / ${job.steps ?? "?"}`;
+    etaB.textContent = job.state === "running" ? duration(job.eta_s) : job.state === "done" ? "done" : "–";
+    const losses = Object.entries(job.losses || {}).filter(([, v]) => typeof v === "number");
+    lossB.textContent = losses.length ? losses.map(([k, v]) => `${k} ${v.toFixed(3)}`).join("  ") : "–";
+    error.textContent = job.error || "";
+    const keys = lossKeys(rows);
+    clear(legend, keys.map((k, i) => h("span", {}, h("i", { style: `background:${COLORS[i % COLORS.length]}` }), k)));
+    canvas.setAttribute("aria-label", rows.length
+      ? `Losses chart, ${rows.length} points up to step ${rows[rows.length - 1].step}: ${keys.map(k => `${k} ${Number(rows[rows.length - 1][k]).toFixed(3)}`).join(", ")}`
+      : "Losses chart: no data yet");
+    redraw();
+    const now = Date.now();
+    if (job.sample_url && job.step !== sampleStep && (now - lastSample > 3000 || !ACTIVE.includes(job.state))) {
+      lastSample = now;
+      sampleStep = job.step;
+      sample.src = `${job.sample_url}${job.sample_url.includes("?") ? "&" : "?"}step=${job.step}`;
+      sample.hidden = false;
+      sampleNote.hidden = true;
+    }
+    clear(after, job.state === "done" ? [
+      h("a", { class: "button primary", href: `#/create?model=${encodeURIComponent(job.name)}` }, "Create with it"),
+      h("a", { class: "button", href: `#/models/${encodeURIComponent(job.name)}` }, "See the model")] : []);
+  }
+  return { el, update, missing: () => { error.textContent = `There is no job ${id}.`; },
+           dispose: () => window.removeEventListener("resize", redraw) };
+}
+
+export default { name: "train", title: "Train", build, show, hide };

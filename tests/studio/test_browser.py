@@ -1,0 +1,236 @@
+"""End to end in a real headless Chromium (Debian's `chromium`, driven by Playwright's Python package):
+sign in with the first-start link, generate, breed, open the lineage, search the gallery, drag a latent
+slider, start and watch a tiny training job, manage people. One uvicorn server on a free port serves the
+whole module; every test signs in afresh with a new one-time link."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from artforge.studio import create_app, prepare
+from conftest import PASSWORD, make_settings
+
+CHROMIUM = os.environ.get("ARTFORGE_CHROMIUM", "/usr/bin/chromium")
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium; "
+                                                             ".ci/run installs it)"),
+]
+sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed (pip install -e '.[test]')")
+expect = sync_api.expect
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+class LiveStudio:
+    """uvicorn serving create_app(settings) on 127.0.0.1, on a port the OS picked, in a thread."""
+
+    def __init__(self, data_dir: Path):
+        import uvicorn
+
+        self.settings = make_settings(data_dir)
+        self.first_link = prepare(self.settings)
+        self.app = create_app(self.settings)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning", lifespan="on"))
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+        self.thread.start()
+        deadline = time.time() + 30
+        while not self.server.started and time.time() < deadline:
+            time.sleep(0.05)
+        assert self.server.started, "uvicorn did not start"
+
+    def link(self) -> str:
+        """A fresh one-time sign-in link for the owner (the first one is printed at first start)."""
+        if self.first_link:
+            link, self.first_link = self.first_link, None
+        else:
+            link = f"/signin?token={self.app.state.studio.accounts.signin_token(1)}"
+        return self.url + link[link.index("/signin"):]
+
+    def has(self, path: str) -> bool:
+        return any(getattr(r, "path", None) == path for r in self.app.routes)
+
+    def close(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(15)
+        self.sock.close()
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory):
+    s = LiveStudio(tmp_path_factory.mktemp("studio-browser") / "data")
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="module")
+def browser_context():
+    profile = tempfile.mkdtemp(prefix="artforge-chromium-")
+    with sync_api.sync_playwright() as p:
+        ctx = p.chromium.launch_persistent_context(profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+                                                   viewport={"width": 1360, "height": 900}, accept_downloads=True)
+        ctx.set_default_timeout(15_000)
+        yield ctx
+        ctx.close()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture
+def page(browser_context, live):
+    """A page signed in as the owner by a one-time link; fails the test on any JavaScript error."""
+    browser_context.clear_cookies()
+    pg = browser_context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" and "Failed to load resource" not in m.text else None)
+    pg.goto(live.link())
+    expect(pg.get_by_role("heading", name="Create", level=1)).to_be_visible()
+    yield pg
+    pg.close()
+    assert not errors, errors
+
+
+def generate(pg, seed: int, count: int) -> list[int]:
+    """Fills the Create form (built from the pipeline's declared params) and returns the new artwork ids."""
+    pg.goto(pg.url.split("#")[0] + "#/create")
+    form = pg.get_by_role("form", name="Create")
+    form.get_by_label("Seed", exact=True).fill(str(seed))
+    form.get_by_label("Count", exact=True).fill(str(count))
+    with pg.expect_response(lambda r: r.url.endswith("/api/generate")) as resp:
+        form.get_by_role("button", name="Generate").click()
+    assert resp.value.status == 201, resp.value.text()
+    ids = [a["id"] for a in resp.value.json()["artworks"]]
+    expect(pg.get_by_role("button", name=re.compile(rf"^Artwork #{ids[-1]},"))).to_be_visible()
+    return ids
+
+
+def test_first_start_link_signs_in_and_a_password_works_after(browser_context, live):
+    browser_context.clear_cookies()
+    pg = browser_context.new_page()
+    pg.goto(live.link())                                       # the link printed at first start
+    expect(pg.get_by_text("owner · owner")).to_be_visible()
+    pg.get_by_role("link", name="People").click()
+    pg.get_by_label("New password").fill(PASSWORD)
+    pg.get_by_role("button", name="Set password").click()
+    # A new password ends every session of the account, this one too: the page says so and asks again.
+    expect(pg.get_by_role("status").filter(has_text="Password set. Sign in with it.")).to_be_visible()
+    expect(pg.get_by_role("heading", name="Sign in")).to_be_visible()
+    pg.get_by_label("Username").fill("owner")
+    pg.get_by_label("Password").fill("not the password")
+    pg.get_by_role("button", name="Sign in").click()
+    expect(pg.get_by_role("alert")).to_have_text("wrong username or password")      # the server's message
+    pg.get_by_label("Password").fill(PASSWORD)
+    pg.get_by_role("button", name="Sign in").click()
+    expect(pg.get_by_role("heading", name="People", level=1)).to_be_visible()     # back where they were
+    pg.close()
+
+
+def test_generate_breed_and_follow_the_lineage(page):
+    a, b = generate(page, seed=11, count=2)
+    page.get_by_role("button", name=re.compile(rf"^Artwork #{a},")).click()
+    page.get_by_role("button", name=re.compile(rf"^Artwork #{b},")).click()
+    bar = page.get_by_role("region", name="Breed the selected pictures")
+    expect(bar.get_by_text("2 selected")).to_be_visible()
+    bar.get_by_label("Count").fill("2")
+    strength = bar.get_by_label("Mutation strength")
+    strength.focus()
+    for _ in range(20):
+        strength.press("ArrowRight")                           # keyboard on the slider: 0.10 -> 0.30
+    expect(bar.locator("output")).to_have_text("0.30")
+    with page.expect_response(lambda r: r.url.endswith("/api/breed")) as resp:
+        bar.get_by_role("button", name="Breed").click()
+    kids = resp.value.json()["artworks"]
+    assert resp.value.status == 201 and len(kids) == 2
+    assert kids[0]["recipe"]["params"]["mutation"] == pytest.approx(0.3)
+    expect(page.get_by_role("heading", name=re.compile(rf"children of #{a} × #{b}"))).to_be_visible()
+    page.get_by_role("link", name=f"Lineage of artwork #{kids[0]['id']}").first.click()
+    tree = page.get_by_role("group", name=re.compile(rf"Family tree of artwork #{kids[0]['id']}: 2 parent"))
+    expect(tree).to_be_visible()
+    expect(tree.get_by_role("link", name=re.compile(rf"^Artwork #{a},"))).to_be_visible()
+    tree.get_by_role("link", name=re.compile(rf"^Artwork #{a},")).click()          # re-centre on a parent
+    expect(page.get_by_role("group", name=re.compile(rf"Family tree of artwork #{a}: 0 parent\(s\), 2 child"))).to_be_visible()
+
+
+def test_gallery_search_tags_favourite_download_and_delete(page, tmp_path):
+    ids = generate(page, seed=4242, count=2)
+    page.get_by_role("link", name="Gallery").click()
+    filters = page.get_by_role("search", name="Search the gallery")
+    filters.get_by_label("Seed").fill("4242")
+    expect(page.locator("#gallery-count")).to_have_text("1 picture matches")
+    filters.get_by_label("Seed").fill("")
+    filters.get_by_label("Search").fill("4243")                   # text anywhere in the recipe
+    expect(page.get_by_role("button", name=re.compile(rf"^Artwork #{ids[1]},"))).to_be_visible()
+    page.get_by_role("button", name=re.compile(rf"^Artwork #{ids[1]},")).click()
+    viewer = page.get_by_role("dialog", name=f"Artwork #{ids[1]}")
+    expect(viewer).to_be_visible()
+    viewer.get_by_label("Add tag").fill("dusk")
+    viewer.get_by_role("button", name="Add").click()
+    expect(viewer.get_by_role("button", name="Remove tag dusk")).to_be_visible()
+    viewer.get_by_role("button", name="Favourite").click()
+    expect(viewer.get_by_role("button", name="Favourite")).to_have_attribute("aria-pressed", "true")
+    # Download with two recipe fields redacted: the file's recipe lacks them and says so.
+    viewer.get_by_text("Redact fields").click()
+    viewer.get_by_role("group", name="Fields to redact").get_by_label("params.seed").check()
+    with page.expect_download() as dl:
+        viewer.get_by_role("button", name="Download PNG").click()
+    saved = tmp_path / "redacted.png"
+    dl.value.save_as(saved)
+    from artforge.provenance import read_recipe
+    recipe = read_recipe(saved)
+    assert "seed" not in recipe["params"] and "created" not in recipe and set(recipe["redacted"]) >= {"params.seed", "created"}
+    page.keyboard.press("Escape")
+    expect(viewer).to_be_hidden()
+    # Filter by the tag and by favourites; then delete with confirmation.
+    filters.get_by_label("Search").fill("")
+    filters.get_by_label("Tag").fill("dusk")
+    filters.get_by_label("Favourites only").check()
+    expect(page.locator("#gallery-count")).to_have_text("1 picture matches")
+    page.get_by_role("button", name=re.compile(rf"^Artwork #{ids[1]},")).click()
+    page.get_by_role("dialog", name=f"Artwork #{ids[1]}").get_by_role("button", name="Delete…").click()
+    confirm = page.get_by_role("dialog", name="Delete this picture?")
+    confirm.get_by_role("button", name="Cancel").click()
+    expect(page.get_by_role("dialog", name=f"Artwork #{ids[1]}")).to_be_visible()
+    page.get_by_role("dialog", name=f"Artwork #{ids[1]}").get_by_role("button", name="Delete…").click()
+    confirm.get_by_role("button", name="Delete").click()
+    expect(page.locator("#gallery-count")).to_have_text("0 pictures match")
+
+
+def test_people_roles_tokens_and_server_errors_shown(page):
+    page.get_by_role("link", name="People").click()
+    page.get_by_label("Username").fill("owner")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Add", exact=True).click()
+    expect(page.get_by_role("alert").filter(has_text="'owner' is taken")).to_be_visible()   # the server's message
+    page.get_by_label("Username").fill("vera")
+    page.get_by_role("button", name="Add", exact=True).click()
+    expect(page.get_by_role("cell", name="vera", exact=True)).to_be_visible()
+    page.get_by_label("Role of vera").select_option("viewer")
+    expect(page.get_by_role("status").filter(has_text="vera is now viewer")).to_be_visible()
+    page.get_by_label("Token name").fill("my script")
+    page.get_by_role("button", name="Create token").click()
+    token = page.locator("#token-value").inner_text()
+    assert token.startswith("af_")
+    page.get_by_role("button", name="Delete token my script").click()
+    page.get_by_role("dialog", name="Delete this token?").get_by_role("button", name="Delete").click()
+    expect(page.get_by_role("button", name="Delete token my script")).to_have_count(0)
+    # vera signs in: a viewer sees the studio but cannot generate.
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    page.get_by_label("Username").fill("vera")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text("vera · viewer")).to_be_visible()
+    expect(page.get_by_role("button", name="Generate")).to_be_disabled()
