@@ -5,6 +5,8 @@ whole module; every test signs in afresh with a new one-time link."""
 
 from __future__ import annotations
 
+import dataclasses
+import io
 import json
 import os
 import re
@@ -13,11 +15,13 @@ import socket
 import tempfile
 import threading
 import time
+import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from artforge.studio import create_app, prepare
+from artforge.studio import StudioSettings, create_app, prepare
 from conftest import PASSWORD, make_settings
 
 CHROMIUM = os.environ.get("ARTFORGE_CHROMIUM", "/usr/bin/chromium")
@@ -32,13 +36,39 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
+# The smallest run that trains for real (16 px, tiny networks, 4 images a step, no KID), as "name = value" lines.
+TINY = "resolution = 16\nbatch_size = 4\npreset = tiny\nkid_every = 0"
+
+
+def picture(i: int, size: int = 24):
+    """A small deterministic picture: a two-tone background and a disc."""
+    from PIL import Image, ImageDraw
+
+    rng = np.random.default_rng(i)
+    top, bottom, disc = (tuple(int(c) for c in rng.integers(0, 256, 3)) for _ in range(3))
+    img = Image.new("RGB", (size, size), top)
+    d = ImageDraw.Draw(img)
+    d.rectangle([0, size // 2, size, size], fill=bottom)
+    r = int(rng.integers(size // 6, size // 3))
+    cx, cy = (int(v) for v in rng.integers(r, size - r, 2))
+    d.ellipse([cx - r, cy - r, cx + r, cy + r], fill=disc)
+    return img
+
+
 class LiveStudio:
     """uvicorn serving create_app(settings) on 127.0.0.1, on a port the OS picked, in a thread."""
 
     def __init__(self, data_dir: Path):
         import uvicorn
 
-        self.settings = make_settings(data_dir)
+        fields = {f.name for f in dataclasses.fields(StudioSettings)}
+        jobs = {k: v for k, v in dict(train_threads=1, job_events_interval_s=0.2, job_stop_timeout_s=60).items()
+                if k in fields}                              # a trainer thread beside the server; fast events
+        self.settings = make_settings(data_dir, **jobs)
+        folder = data_dir / "art"                            # a server-side folder to train on
+        folder.mkdir(parents=True)
+        for i in range(8):
+            picture(i).save(folder / f"a{i}.png")
         self.first_link = prepare(self.settings)
         self.app = create_app(self.settings)
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -61,7 +91,7 @@ class LiveStudio:
         return self.url + link[link.index("/signin"):]
 
     def has(self, path: str) -> bool:
-        return any(getattr(r, "path", None) == path for r in self.app.routes)
+        return path in self.app.openapi()["paths"]
 
     def close(self) -> None:
         self.server.should_exit = True
@@ -234,3 +264,103 @@ def test_people_roles_tokens_and_server_errors_shown(page):
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_text("vera · viewer")).to_be_visible()
     expect(page.get_by_role("button", name="Generate")).to_be_disabled()
+
+
+def test_explore_drag_a_latent_slider_with_live_preview_and_save(page, live):
+    if not live.has("/api/explore"):
+        pytest.skip("this server has no latent explorer (POST /api/explore) yet")
+    inflight, most, sent = [0], [0], []
+
+    def started(r):
+        if r.url.endswith("/api/explore"):
+            inflight[0] += 1
+            most[0] = max(most[0], inflight[0])
+            sent.append(json.loads(r.post_data)["offsets"][0])
+
+    def ended(r):
+        if r.url.endswith("/api/explore"):
+            inflight[0] -= 1
+
+    page.on("request", started)
+    page.on("requestfinished", ended)
+    page.on("requestfailed", ended)
+    page.get_by_role("link", name="Explore").click()
+    slider = page.get_by_label("Direction 1", exact=True)
+    expect(slider).to_be_visible(timeout=60_000)              # the directions are computed on first use
+    preview = page.locator("#explore-preview")
+    expect(preview).to_have_attribute("src", re.compile("^blob:"))
+    first = preview.get_attribute("src")
+    box = slider.bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + box["width"] / 2, y)
+    page.mouse.down()
+    for i in range(1, 21):                                    # drag right, in 20 small moves
+        page.mouse.move(box["x"] + box["width"] / 2 + i * box["width"] * 0.4 / 20, y)
+        page.wait_for_timeout(15)
+    page.mouse.up()
+    value = float(slider.input_value())
+    assert value > 1.5
+    expect(preview).not_to_have_attribute("src", first)
+    page.wait_for_function("() => !document.querySelector('.stage').classList.contains('busy')")
+    page.wait_for_timeout(300)
+    # Live, but never a queue: one request at a time, and the last one asked for where the slider stopped.
+    assert most[0] == 1 and 2 <= len(sent) <= 21 and sent[-1] == pytest.approx(value), (most, sent)
+    with page.expect_response(lambda r: r.url.endswith("/api/explore/save")) as resp:
+        page.get_by_role("button", name="Save to gallery").click()
+    art = resp.value.json()
+    expect(page.get_by_role("status").filter(has_text=f"Saved as artwork #{art['id']}")).to_be_visible()
+    assert art["pipeline"] == "explore" and art["recipe"]["params"]["offsets"][0] == pytest.approx(value)
+
+
+def _zip_of_pictures(n: int) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for i in range(n):
+            png = io.BytesIO()
+            picture(100 + i).save(png, format="PNG")
+            z.writestr(f"pics/p{i}.png", png.getvalue())
+    return buf.getvalue()
+
+
+def test_train_from_an_uploaded_zip_watch_it_then_pause_resume_cancel_another(page, live, tmp_path):
+    if not live.has("/api/jobs"):
+        pytest.skip("this server has no job queue (POST /api/jobs) yet")
+    page.get_by_role("link", name="Train").click()
+    form = page.get_by_role("form", name="Start training")
+    form.get_by_label("Run name").fill("tiny-browser")
+    form.get_by_label("A zip of images from this computer").check()
+    zip_path = tmp_path / "pics.zip"
+    zip_path.write_bytes(_zip_of_pictures(8))
+    form.get_by_label("Zip of images", exact=True).set_input_files(str(zip_path))
+    form.get_by_label("Steps").fill("12")
+    form.get_by_text("More settings").click()
+    form.get_by_label("Training settings").fill(TINY)
+    form.get_by_role("button", name="Start training").click()
+    expect(page.get_by_role("status").filter(has_text="8 images found")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"#/train/\d+$"))
+    # Watch it: the state, the losses chart from the event stream, the sample grid, then what to do next.
+    expect(page.locator("#train-state")).to_have_text("done", timeout=90_000)
+    expect(page.get_by_role("img", name=re.compile(r"Losses chart, \d+ points up to step 1[12]"))).to_be_visible()
+    expect(page.get_by_role("img", name="Latest samples of this run")).to_be_visible()
+    expect(page.get_by_role("progressbar", name="Training progress")).to_have_attribute("value", "12")
+    page.get_by_role("link", name="Create with it").click()
+    expect(page.get_by_label("Model")).to_have_value("tiny-browser")
+    # A long run from a folder on the server: pause, resume and cancel it from the Jobs page and the monitor.
+    page.get_by_role("link", name="Train").click()
+    form.get_by_label("Run name").fill("long-browser")
+    form.get_by_label("A folder on the server").check()
+    form.get_by_label("Folder on the server", exact=True).fill("art")
+    form.get_by_label("Steps").fill("100000")
+    form.get_by_role("button", name="Start training").click()
+    expect(page.locator("#train-state")).to_have_text("running", timeout=60_000)
+    page.get_by_role("link", name="Jobs").click()
+    row = page.get_by_role("row").filter(has=page.get_by_role("link", name="long-browser"))
+    expect(row.get_by_text("running")).to_be_visible()
+    row.get_by_role("button", name="Pause job long-browser").click()
+    expect(row.get_by_text("paused")).to_be_visible(timeout=60_000)
+    expect(page.get_by_role("row").filter(has=page.get_by_role("link", name="tiny-browser")).get_by_text("done")).to_be_visible()
+    row.get_by_role("link", name="long-browser").click()
+    page.get_by_role("button", name="Resume job long-browser").click()
+    expect(page.locator("#train-state")).to_have_text(re.compile("queued|running"))
+    page.get_by_role("button", name="Cancel job long-browser").click()
+    expect(page.locator("#train-state")).to_have_text("cancelled", timeout=60_000)

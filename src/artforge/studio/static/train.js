@@ -37,10 +37,12 @@ function build(root) {
                    "aria-describedby": "train-name-help" }),
       h("span", { class: "help", id: "train-name-help" }, "letters, digits, '.', '_' or '-'; it becomes the model's name")),
     h("fieldset", {}, h("legend", {}, "Training data"),
-      h("div", { class: "stack", style: "gap:8px" }, source("folder", "A folder on the server"), source("zip", "A zip of images from this computer")),
+      h("div", { class: "stack", style: "gap:8px" }, source("folder", "A folder on the server"), source("zip", "A zip of images from this computer"),
+        source("builtin", "The built-in landscapes (to try things out)")),
       h("div", { class: "field", id: "train-folder-field", style: "margin-top:10px" },
         h("label", { for: "train-folder" }, h("span", {}, "Folder on the server")),
-        h("input", { id: "train-folder", name: "folder", placeholder: "/path/to/images", autocomplete: "off" })),
+        h("input", { id: "train-folder", name: "folder", placeholder: "e.g. paintings", autocomplete: "off", "aria-describedby": "train-folder-help" }),
+        h("span", { class: "help", id: "train-folder-help" }, "a folder inside the studio's data dir")),
       h("div", { class: "field", id: "train-zip-field", hidden: true, style: "margin-top:10px" },
         h("label", { for: "train-zip" }, h("span", {}, "Zip of images")),
         h("input", { id: "train-zip", name: "zip", type: "file", accept: ".zip,application/zip" }))),
@@ -48,7 +50,7 @@ function build(root) {
       h("input", { id: "train-steps", name: "steps", type: "number", min: 1, step: 1, value: 2000, required: true })),
     h("details", {}, h("summary", { class: "muted small" }, "More settings"),
       h("div", { class: "field", style: "margin-top:8px" }, h("label", { for: "train-params" }, h("span", {}, "Training settings")),
-        h("textarea", { id: "train-params", name: "params", rows: 4, placeholder: "one per line, e.g.\nmodel.resolution = 64\ntrain.batch_size = 8", spellcheck: "false" }))),
+        h("textarea", { id: "train-params", name: "params", rows: 4, placeholder: "one per line, e.g.\nresolution = 32\npreset = tiny\nbatch_size = 8", spellcheck: "false" }))),
     formError,
     h("button", { type: "submit", class: "primary", id: "train-go" }, "Start training"));
   form.addEventListener("submit", e => { e.preventDefault(); busy(form.querySelector("#train-go"), start); });
@@ -60,9 +62,9 @@ function build(root) {
 }
 
 function sourceChanged() {
-  const zip = form.querySelector("input[name=source]:checked").value === "zip";
-  form.querySelector("#train-folder-field").hidden = zip;
-  form.querySelector("#train-zip-field").hidden = !zip;
+  const source = form.querySelector("input[name=source]:checked").value;
+  form.querySelector("#train-folder-field").hidden = source !== "folder";
+  form.querySelector("#train-zip-field").hidden = source !== "zip";
 }
 
 function parseParams(text) {
@@ -83,7 +85,7 @@ async function start() {
   try {
     const data = new FormData(form);
     const params = parseParams(data.get("params") || "");
-    let source = data.get("folder").trim();
+    let source = data.get("source") === "builtin" ? "builtin" : data.get("folder").trim();
     if (data.get("source") === "zip") {
       const file = form.querySelector("#train-zip").files[0];
       if (!file) throw new Error("Zip of images: choose a .zip file first");
@@ -153,12 +155,10 @@ function watch(id) {
   };
   async function refresh() {
     try {
-      const { items } = await api("/api/jobs");
-      const j = items.find(x => String(x.id) === String(id));
-      if (!j) { view.missing(); return; }
+      const j = await api(`/api/jobs/${encodeURIComponent(id)}`);
       update({ ...j, history: [] });
       if (!ACTIVE.includes(j.state) && poll) { clearInterval(poll); poll = null; }
-    } catch (e) { fail(e); }
+    } catch (e) { if (e.status === 404) view.missing(); else fail(e); }
   }
   refresh();
   watching = { id, close() { closed = true; es.close(); if (poll) clearInterval(poll); view.dispose(); } };
@@ -173,7 +173,8 @@ function monitorView(id) {
   const [stepB, stepEl] = stat("step"), [etaB, etaEl] = stat("time left"), [lossB, lossEl] = stat("latest losses");
   const canvas = h("canvas", { class: "chart", role: "img", "aria-label": "Losses chart: no data yet", id: "train-chart" });
   const legend = h("div", { class: "legend" });
-  const sample = h("img", { alt: "Latest samples of this run", id: "train-sample", hidden: true });
+  const sample = h("img", { alt: "Latest samples of this run", id: "train-sample", hidden: true,
+                            onload: () => { sample.hidden = false; sampleNote.hidden = true; } });
   const sampleNote = h("p", { class: "muted small" }, "The first sample grid appears after the first checkpoint.");
   const error = h("p", { class: "form-error", role: "alert" });
   const after = h("div", { class: "row" });
@@ -209,9 +210,7 @@ function monitorView(id) {
     if (job.sample_url && job.step !== sampleStep && (now - lastSample > 3000 || !ACTIVE.includes(job.state))) {
       lastSample = now;
       sampleStep = job.step;
-      sample.src = `${job.sample_url}${job.sample_url.includes("?") ? "&" : "?"}step=${job.step}`;
-      sample.hidden = false;
-      sampleNote.hidden = true;
+      sample.src = job.sample_url;           // it names the step, so a new grid is a new address
     }
     clear(after, job.state === "done" ? [
       h("a", { class: "button primary", href: `#/create?model=${encodeURIComponent(job.name)}` }, "Create with it"),
