@@ -2,12 +2,15 @@
 
 Härkönen et al. 2020, "GANSpace: Discovering Interpretable GAN Controls" (arXiv:2004.02546). Principal
 components of the latents themselves say nothing here: z ~ N(0, I) has the same variance in every
-direction. So, as GANSpace does for BigGAN, we sample latents, map them through the generator's first
-block (the 4x4 seed: transposed conv + BatchNorm + GLU/ReLU, where z first becomes an image layout),
-take the principal components of those activations, and carry each component back to latent space by
-linear regression of z on the PCA coordinates. Direction i is that regression's i-th column, scaled to
-unit length: an offset of 1 moves the latent one standard deviation of N(0, I) along it. Its `variance`
-is the fraction of the first block's activation variance that component i explains.
+direction. So, as GANSpace does for BigGAN, we take the principal components of the latents *mapped
+through the generator's first layer* (the transposed conv that makes the 4x4 seed, with its BatchNorm,
+which in eval mode is a per-channel scale and shift) and carry them back to latent space by regression.
+That layer is affine, y = A z + c, so for z ~ N(0, I) the covariance of y is A Aᵀ exactly: its principal
+components are the left singular vectors of A, and the regression of z on the PCA coordinates gives back
+A's right singular vectors. So we compute them exactly (an SVD of a (F, z_dim) matrix, milliseconds)
+instead of estimating them from samples, which took seconds and varied with the sample. Direction i has
+unit length (an offset of 1 moves the latent one standard deviation of N(0, I) along it); its `variance`
+is the fraction of the first layer's output variance that it explains.
 
 The recipe of an explored image records its latent itself (as breed does), so a replay needs neither the
 directions nor how they were computed, and is bit-identical.
@@ -22,50 +25,56 @@ import hashlib
 import math
 
 import torch
+from torch import nn
 
 from ..errors import RecipeError, UserError
 from ..io.images import to_pil
 from .base import ModelHandle, Output, Param, Pipeline, latents
 from .generate import batch_invariant_forward
 
-SAMPLES = 4096          # latents drawn for the PCA (a fixed set: the directions are a function of the weights)
+METHOD = "GANSpace: principal components of the first layer's output (exact SVD), mapped back to z"
 MAX_DIRECTIONS = 32
 MAX_OFFSET = 5.0
+_AFFINE = (nn.Linear, nn.ConvTranspose2d, nn.Conv2d, nn.BatchNorm1d, nn.BatchNorm2d)
 
 
-def first_block(module: torch.nn.Module) -> torch.nn.Module:
-    """The block that turns z into the first 4x4 feature map (`seed` in lite, `project` in DCGAN)."""
-    for name in ("seed", "project"):
-        block = getattr(module, name, None)
-        if isinstance(block, torch.nn.Module):
-            return block
-    raise UserError(f"the latent explorer does not know the first block of a {type(module).__name__}")
+def first_layer(module: nn.Module) -> nn.Sequential:
+    """The affine start of the block that turns z into the first 4x4 feature map (`seed` in lite,
+    `project` in DCGAN): its transposed conv and BatchNorm (eval mode), before the nonlinearity."""
+    block = next((getattr(module, n) for n in ("seed", "project") if isinstance(getattr(module, n, None), nn.Module)),
+                 None)
+    layers = list(block) if isinstance(block, nn.Sequential) else [block] if block is not None else []
+    affine = []
+    for layer in layers:
+        if not isinstance(layer, _AFFINE):
+            break
+        affine.append(layer)
+    if not affine:
+        raise UserError(f"the latent explorer does not know the first layer of a {type(module).__name__}")
+    return nn.Sequential(*affine)
 
 
 @torch.no_grad()
-def latent_directions(model: ModelHandle, k: int = MAX_DIRECTIONS, samples: int = SAMPLES,
-                      seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+def first_layer_matrix(model: ModelHandle) -> torch.Tensor:
+    """A in y = A z + c for the first layer, (F, z_dim) in float64, read off by probing with 0 and e_k."""
+    d = model.z_dim
+    probe = torch.cat([torch.zeros(1, d), torch.eye(d)])[:, :, None, None].to(model.device)   # (d+1, d, 1, 1)
+    y = first_layer(model.module)(probe).flatten(1).double().cpu()                            # (d+1, F)
+    return (y[1:] - y[0]).T
+
+
+@torch.no_grad()
+def latent_directions(model: ModelHandle, k: int = MAX_DIRECTIONS) -> tuple[torch.Tensor, torch.Tensor]:
     """((K, z_dim) unit latent directions, (K,) explained-variance fractions), strongest first.
 
-    Deterministic for given weights: the latents come from their own generator, the maths runs in
-    float64, and each direction's sign is fixed (its largest coordinate positive).
+    Deterministic for given weights; each direction's sign is fixed (its largest coordinate positive).
     """
-    z_dim = model.z_dim
-    z = torch.randn(samples, z_dim, generator=torch.Generator().manual_seed(seed))          # (N, z_dim)
-    block = first_block(model.module)
-    feats = torch.cat([block(z[i:i + 1024, :, None, None].to(model.device)).flatten(1).double().cpu()
-                       for i in range(0, samples, 1024)])                                   # (N, F)
-    centred = feats - feats.mean(0)
-    cov = centred.T @ centred / (samples - 1)                                               # (F, F)
-    eigval, eigvec = torch.linalg.eigh(cov)                                                 # ascending
-    k = max(1, min(k, z_dim, feats.shape[1]))
-    top = eigvec[:, -k:].flip(1)                                                            # (F, K)
-    coords = centred @ top                                                                  # (N, K)
-    # regression z ~ coords @ B: row i of B is the latent move that goes with component i
-    B = torch.linalg.lstsq(coords, z.double()).solution                                     # (K, z_dim)
-    dirs = B / B.norm(dim=1, keepdim=True).clamp_min(1e-12)
+    A = first_layer_matrix(model)
+    _, S, Vh = torch.linalg.svd(A, full_matrices=False)            # S descending; rows of Vh: directions in z
+    k = max(1, min(k, len(S)))
+    dirs = Vh[:k]
     flip = torch.sign(dirs.gather(1, dirs.abs().argmax(1, keepdim=True)))
-    variance = eigval.flip(0)[:k] / eigval.clamp_min(0).sum().clamp_min(1e-30)
+    variance = S[:k] ** 2 / (S ** 2).sum().clamp_min(1e-30)
     return (dirs * flip).float(), variance.float()
 
 
@@ -114,8 +123,7 @@ class ExplorePipeline(Pipeline):
         z = self.latent(directions, offsets, p["seed"], p["truncation"])
         x = batch_invariant_forward(self.model.module, z[None].to(self.model.device))       # (1, 3, H, W)
         params = {**p, "offsets": offsets, "image_seed": p["seed"], "latent": z.tolist(),
-                  "directions": {"method": "pca of the first block's activations, regressed to z (GANSpace)",
-                                 "samples": SAMPLES, "sha256": directions_sha256(directions)}}
+                  "directions": {"method": METHOD, "sha256": directions_sha256(directions)}}
         return Output(to_pil(x), [self.recipe("image", params)])
 
     def run(self, **params):

@@ -20,9 +20,12 @@ from .. import __version__
 from ..errors import UserError
 from .auth import Accounts
 from .batcher import Batcher
+from .explorer import DirectionCache
 from .generation import Generator
+from .jobs import JobQueue
 from .models import ModelLibrary, NotFound, PathRefused
 from .objects import ObjectStore
+from .ratelimit import LoginLimiter
 from .settings import StudioSettings
 from .store import Store
 
@@ -47,8 +50,13 @@ class Studio:
         self.batcher = Batcher(self.generator, window_ms=settings.batch_window_ms,
                                max_size=settings.max_batch_images, enabled=settings.batching,
                                size=lambda r: r.n)
+        self.directions = DirectionCache(settings.cache_dir / "directions")
+        self.login_limiter = LoginLimiter(settings.login_max_failures, settings.login_ip_max_failures,
+                                          settings.login_window_s)
+        self.jobs = JobQueue(settings, self.store, self.models)    # its worker starts with the app
 
     def close(self) -> None:
+        self.jobs.close()
         self.batcher.close()
 
 
@@ -87,15 +95,16 @@ def signin_url(settings: StudioSettings, token: str) -> str:
 class BodyLimit:
     """ASGI middleware: request bodies over `limit` bytes get 413 before they are read into memory."""
 
-    def __init__(self, app, limit: int):
-        self.app, self.limit = app, limit
+    def __init__(self, app, limit: int, paths: dict[str, int] | None = None):
+        self.app, self.default, self.paths = app, limit, paths or {}
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        limit = self.paths.get(scope.get("path"), self.default)      # zips of training images may be bigger
         length = dict(scope.get("headers", [])).get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.limit):
-            return await _too_large(self.limit, send)
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            return await _too_large(limit, send)
         seen = 0
 
         async def limited():
@@ -103,14 +112,14 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
+                if seen > limit:
                     raise _TooLarge()
             return message
 
         try:
             await self.app(scope, limited, send)
         except _TooLarge:
-            await _too_large(self.limit, send)
+            await _too_large(limit, send)
 
 
 class _TooLarge(Exception):
@@ -126,12 +135,13 @@ async def _too_large(limit: int, send) -> None:
 
 def create_app(settings: StudioSettings) -> FastAPI:
     """The studio app for one data dir."""
-    from .routes import account, create, gallery, library
+    from .routes import account, create, explore, gallery, jobs, library
 
     studio = Studio(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
+        studio.jobs.start()
         yield
         studio.close()
 
@@ -140,8 +150,9 @@ def create_app(settings: StudioSettings) -> FastAPI:
                               "Authenticate with a session cookie (plus the X-CSRF-Token header on changes) or "
                               "`Authorization: Bearer TOKEN` (make tokens at POST /api/tokens).")
     app.state.studio = studio
-    app.add_middleware(BodyLimit, limit=settings.max_upload_bytes + 64 * 1024)
-    for module in (account, library, create, gallery):
+    app.add_middleware(BodyLimit, limit=settings.max_upload_bytes + 64 * 1024,
+                       paths={"/api/uploads": settings.max_zip_bytes + 64 * 1024})
+    for module in (account, library, create, explore, gallery, jobs):
         app.include_router(module.router)
     _error_handlers(app)
 

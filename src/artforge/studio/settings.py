@@ -32,6 +32,19 @@ class StudioSettings:
     # argon2id cost; the defaults are argon2-cffi's (RFC 9106 low-memory profile). Tests lower them.
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
+    # Zips of training images (POST /api/uploads): checked for traversal, symlinks and bombs.
+    max_zip_bytes: int = 200 * 2**20
+    max_unzipped_bytes: int = 2 * 2**30   # declared total of all entries
+    max_zip_ratio: float = 200.0          # uncompressed / compressed, per entry (zip bombs reach 1000s)
+    max_zip_entries: int = 20_000
+    # Training jobs: one at a time, each in its own process (`python -m artforge train ...`).
+    train_threads: int = 0                # torch threads of a training process; 0: all cores but one
+    job_stop_timeout_s: float = 120.0     # after SIGTERM (pause/cancel/shutdown), SIGKILL after this long
+    job_events_interval_s: float = 1.0    # how often GET /api/jobs/ID/events looks for progress
+    # Failed sign-ins within login_window_s: this many per username, or per client address, then 429.
+    login_max_failures: int = 5
+    login_ip_max_failures: int = 20
+    login_window_s: float = 300.0
     # The copy check for `no_copies` (model -> callable on images); None: CopyGuard.for_model.
     copy_check_factory: Callable[[Any], Callable] | None = None
 
@@ -53,6 +66,18 @@ class StudioSettings:
     @property
     def tmp_dir(self) -> Path:
         return self.data_dir / "tmp"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    @property
+    def jobs_dir(self) -> Path:
+        return self.data_dir / "jobs"          # one log file per job
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"
 
     @property
     def is_local(self) -> bool:

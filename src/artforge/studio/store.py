@@ -90,6 +90,14 @@ MIGRATIONS: tuple[str, ...] = (
         error TEXT
     );
     """,
+    # 2: the jobs queue (studio/jobs.py): run name, queue order, the training process's id
+    """
+    ALTER TABLE jobs ADD COLUMN name TEXT;
+    ALTER TABLE jobs ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE jobs ADD COLUMN pid INTEGER;
+    CREATE INDEX jobs_queue ON jobs(status, seq);
+    CREATE INDEX jobs_name ON jobs(name);
+    """,
 )
 
 

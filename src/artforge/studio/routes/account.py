@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -64,9 +66,18 @@ def signin_link(token: str, request: Request, acc: Accounts = Depends(accounts))
 
 @router.post("/api/login")
 def login(body: Login, request: Request, response: Response, acc: Accounts = Depends(accounts)) -> dict:
+    """Sign in with a password. Repeated failures for one username or from one address get 429 for a while."""
+    limiter = request.app.state.studio.login_limiter
+    ip = request.client.host if request.client else None
+    wait = limiter.retry_after(body.username, ip)
+    if wait > 0:
+        raise HTTPException(429, f"too many failed sign-ins; try again in {math.ceil(wait)} s",
+                            headers={"Retry-After": str(math.ceil(wait))})
     user = acc.check_password(body.username, body.password)
     if user is None:
+        limiter.failed(body.username, ip)
         raise HTTPException(401, "wrong username or password")
+    limiter.succeeded(body.username)
     csrf = _start_session(request, response, user)
     return {"user": user.public(), "csrf": csrf}
 

@@ -1,0 +1,453 @@
+"""The jobs queue: training runs, one at a time, in order, each in its own process; survives restarts.
+
+Jobs are rows of the `jobs` table. One worker thread takes the queued job with the lowest `seq`, starts
+`python -m artforge train ...` in DATA_DIR/runs (its output goes to DATA_DIR/jobs/ID.log) and waits for
+it; a crash of the trainer costs the job, never the studio. Progress is read from the run folder
+(metrics.jsonl, samples/latest.png), so the trainer needs no channel back to the studio.
+
+Stopping is always SIGTERM: the training loop finishes its step, writes a checkpoint and exits (130).
+Pause keeps the run for `train --resume`; cancel ends the job; shutting the studio down leaves the job
+`running` in the database, and the next start resumes it from its checkpoint, exactly as after a crash
+(a job with no checkpoint yet is marked `interrupted`; resuming it starts it again). A trainer whose
+studio died gets SIGTERM from the kernel (PR_SET_PDEATHSIG on Linux), and a leftover one found at start
+is stopped before its job runs again, so two processes never train one run.
+
+States: queued -> running -> done | failed | paused | cancelled; paused/interrupted -> queued (resume);
+queued/paused/interrupted -> cancelled.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from ..errors import UserError
+from ..training.checkpoint import latest_checkpoint
+from .models import RUN_NAME, ModelLibrary, NotFound, PathRefused, inside
+from .settings import StudioSettings
+from .store import Store, now_iso
+
+log = logging.getLogger("artforge.studio.jobs")
+
+FINAL = ("done", "failed", "cancelled")
+MAX_STEPS = 10_000_000
+UPLOAD_ID = re.compile(r"u[0-9a-f]{16}")
+HISTORY = 200                 # points of the loss chart sent with each progress event
+# Config keys a studio job may set (dotted, as on the command line). Paths and devices are the studio's:
+# data.path comes from `data`, train.init_from names a studio model, the device is the studio's.
+TRAIN_KEYS = (
+    "data.resolution", "data.crop", "data.background", "data.hflip",
+    "model.arch", "model.preset", "model.z_dim", "model.g_channels", "model.d_channels", "model.max_channels",
+    "gan.loss", "gan.augment", "gan.ada", "gan.aug_p", "gan.ada_target", "gan.ada_kimg", "gan.r1_gamma",
+    "gan.r1_every", "gan.lr_g", "gan.lr_d", "gan.beta1", "gan.beta2",
+    "train.batch_size", "train.accumulate", "train.seed", "train.precision", "train.grad_clip", "train.ema_kimg",
+    "train.ema_rampup", "train.log_every", "train.sample_every", "train.checkpoint_minutes",
+    "train.checkpoint_every", "train.keep_checkpoints", "train.budget_minutes", "train.init_from",
+    "eval.kid_every", "eval.kid_samples", "eval.keep_best",
+)
+
+
+class JobConflict(UserError):
+    """The job's state does not allow what was asked (HTTP 409)."""
+
+
+# -- planning a training job ----------------------------------------------------------------------------
+
+
+def train_overrides(params: dict, steps: int, library: ModelLibrary) -> list[str]:
+    """`section.key=value` strings from a job's params. A key may be dotted or, where that is unambiguous,
+    bare (`resolution`, `batch_size`, `preset`). Unknown or forbidden keys are UserErrors naming the valid."""
+    out: dict[str, str] = {}
+    for key, value in params.items():
+        full = key if key in TRAIN_KEYS else None
+        if full is None:
+            matches = [k for k in TRAIN_KEYS if k.rsplit(".", 1)[1] == key]
+            if len(matches) != 1:
+                raise UserError(f"params: '{key}' is not a setting a studio job may change; use one of "
+                                f"{', '.join(TRAIN_KEYS)}")
+            full = matches[0]
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, (int, float)):
+            if not math.isfinite(value):
+                raise UserError(f"params: {key} must be a finite number")
+            text = repr(value)
+        elif isinstance(value, str) and len(value) <= 200 and "\x00" not in value and "\n" not in value:
+            text = value
+        else:
+            raise UserError(f"params: {key} must be a number, true/false or a short text")
+        if full == "train.init_from":
+            text = str(library.folder(text))          # a studio model name; PathRefused/NotFound otherwise
+        out[full] = text
+    # Defaults that suit watching a run in the studio: samples and log points through the whole run.
+    out.setdefault("train.sample_every", str(max(1, min(250, steps // 10))))
+    out.setdefault("train.log_every", str(max(1, min(10, steps // 100))))
+    return [f"{k}={v}" for k, v in out.items()]
+
+
+def check_train_config(data_path: str, steps: int, overrides: list[str]) -> None:
+    """Refuse now (one line, 422) what the trainer would refuse in a minute."""
+    from .. import config as C
+    from ..data.check import check_config
+    from ..models import make_config
+    from ..training.tasks.gan import GANExperiment, network_config, resolved_loss
+
+    exp = C.apply_overrides(GANExperiment(), [f"data.path={data_path}", f"train.steps={steps}", *overrides])
+    check_config(exp.data)
+    make_config(exp.model.arch, network_config(exp))
+    resolved_loss(exp)
+    t = exp.train
+    if t.batch_size < 1 or t.accumulate < 1 or t.batch_size % t.accumulate:
+        raise UserError(f"params: train.batch_size={t.batch_size} must be a positive multiple of "
+                        f"train.accumulate={t.accumulate}")
+
+
+def resolve_data(settings: StudioSettings, data: str) -> str:
+    """An upload id, 'builtin', or a folder inside the data dir -> what `artforge train` takes."""
+    if data == "builtin":
+        return "builtin"
+    if UPLOAD_ID.fullmatch(data):
+        folder = settings.uploads_dir / data
+        if not folder.is_dir():
+            raise NotFound(f"data: no upload {data!r} (upload a zip with POST /api/uploads)")
+        return str(folder)
+    folder = inside(settings.data_dir, data)
+    if not folder.is_dir():
+        raise NotFound(f"data: no folder {data!r} in the studio's data dir {settings.data_dir}")
+    return str(folder)
+
+
+# -- progress, read from the run folder -----------------------------------------------------------------
+
+
+def tail_records(path: Path, limit: int = HISTORY, max_bytes: int = 1 << 18) -> list[dict]:
+    """The last `limit` records of a metrics.jsonl (a line cut short by a kill is skipped)."""
+    try:
+        with open(path, "rb") as f:
+            size = f.seek(0, os.SEEK_END)
+            f.seek(max(0, size - max_bytes))
+            lines = f.read().splitlines()
+            if size > max_bytes:
+                lines = lines[1:]                 # the first line was cut by the seek
+    except OSError:
+        return []
+    out = []
+    for line in lines[-limit:]:
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(rec, dict) and isinstance(rec.get("step"), int):
+            out.append(rec)
+    return out
+
+
+def losses_of(rec: dict) -> dict[str, float]:
+    return {k.removeprefix("loss/"): v for k, v in rec.items()
+            if k.startswith("loss/") and isinstance(v, (int, float)) and math.isfinite(v)}
+
+
+# -- the queue ------------------------------------------------------------------------------------------
+
+
+class JobQueue:
+    """The jobs table plus the one worker thread that runs its jobs."""
+
+    def __init__(self, settings: StudioSettings, store: Store, library: ModelLibrary):
+        self.settings, self.store, self.library = settings, store, library
+        self._lock = threading.RLock()
+        self._wake = threading.Condition(self._lock)
+        self._thread: threading.Thread | None = None
+        self._closing = False
+        self._current: int | None = None             # id of the job whose process runs now
+        self._stop: str | None = None                # pause | cancel | shutdown, for the current job
+        self._finished = threading.Condition(self._lock)
+
+    @property
+    def threads(self) -> int:
+        """Torch threads of a trainer: the setting, else every core but one (the studio keeps answering)."""
+        return self.settings.train_threads or max(1, (os.cpu_count() or 2) - 1)
+
+    # -- lifecycle --------------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Recover what a previous studio left running, then start the worker (once)."""
+        with self._lock:
+            if self._thread is not None or self._closing:
+                return
+            self.settings.jobs_dir.mkdir(parents=True, exist_ok=True)
+            self._recover()
+            self._thread = threading.Thread(target=self._work, name="artforge-jobs", daemon=True)
+            self._thread.start()
+
+    def close(self) -> None:
+        """Stop the worker; a running trainer gets SIGTERM (it checkpoints) and its job stays `running`,
+        to be resumed by the next start."""
+        with self._lock:
+            if self._closing:
+                return
+            self._closing = True
+            if self._current is not None:
+                self._stop = "shutdown"
+            self._wake.notify_all()
+            thread = self._thread
+        if thread is not None:
+            thread.join(self.settings.job_stop_timeout_s + 10)
+
+    def _recover(self) -> None:
+        with self.store.read() as c:
+            rows = c.execute("SELECT * FROM jobs WHERE status = 'running'").fetchall()
+        for row in rows:
+            run_dir = self.settings.runs_dir / row["name"]
+            if row["pid"]:
+                _stop_leftover(int(row["pid"]), run_dir, self.settings.job_stop_timeout_s)
+            if latest_checkpoint(run_dir) is not None:
+                self._set(row["id"], "queued", error=None)          # keeps its place at the front
+                log.info("job %s (%s) will resume from its last checkpoint", row["id"], row["name"])
+            else:
+                self._set(row["id"], "interrupted", error="the studio stopped before this run's first "
+                                                           "checkpoint; resume starts it again")
+
+    # -- the table --------------------------------------------------------------------------------------
+    def _set(self, jid: int, status: str, **fields) -> None:
+        cols = {"status": status, "updated": now_iso(), **fields}
+        with self.store.tx() as c:
+            c.execute(f"UPDATE jobs SET {', '.join(f'{k} = ?' for k in cols)} WHERE id = ?", [*cols.values(), jid])
+
+    def _row(self, jid: int):
+        with self.store.read() as c:
+            row = c.execute("SELECT j.*, u.username AS author FROM jobs j LEFT JOIN users u ON u.id = j.owner "
+                            "WHERE j.id = ?", (jid,)).fetchone()
+        if row is None:
+            raise NotFound(f"no job {jid}")
+        return row
+
+    def submit_train(self, author: int, name: str, data: str, steps: int, params: dict) -> dict:
+        """Queue a training run into DATA_DIR/runs/NAME (checked now, so a bad setting is a 4xx, not a
+        failed job a minute later)."""
+        if not isinstance(name, str) or not RUN_NAME.fullmatch(name) or name == "starter":
+            raise PathRefused(f"name {name!r}: 1-100 letters, digits, '.', '_' or '-', starting with a letter or "
+                              "digit (and not 'starter')")
+        run_dir = inside(self.settings.runs_dir, name)
+        if not 1 <= steps <= MAX_STEPS:
+            raise UserError(f"steps: {steps} is out of range [1, {MAX_STEPS}]")
+        data_path = resolve_data(self.settings, data)
+        overrides = train_overrides(params, steps, self.library)
+        check_train_config(data_path, steps, overrides)
+        spec = {"data": data, "data_path": data_path, "steps": steps, "params": params, "overrides": overrides}
+        with self._lock, self.store.tx() as c:
+            taken = c.execute("SELECT id FROM jobs WHERE name = ?", (name,)).fetchone()
+            if taken is not None or run_dir.exists():
+                raise JobConflict(f"name: a run called {name!r} exists already"
+                                  + (f" (job {taken[0]})" if taken else "") + "; choose another name")
+            seq = c.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs").fetchone()[0]
+            t = now_iso()
+            jid = c.execute("INSERT INTO jobs (kind, status, params, owner, created, updated, name, seq) "
+                            "VALUES ('train', 'queued', ?, ?, ?, ?, ?, ?)",
+                            (json.dumps(spec), author, t, t, name, seq)).lastrowid
+            self._wake.notify_all()
+        return self.get(int(jid))
+
+    def get(self, jid: int, history: bool = False) -> dict:
+        return self._json(self._row(jid), history)
+
+    def list(self, limit: int = 200) -> list[dict]:
+        with self.store.read() as c:
+            rows = c.execute("SELECT j.*, u.username AS author FROM jobs j LEFT JOIN users u ON u.id = j.owner "
+                             "ORDER BY j.id DESC LIMIT ?", (limit,)).fetchall()
+        return [self._json(r) for r in rows]
+
+    def _json(self, row, history: bool = False) -> dict:
+        spec = json.loads(row["params"])
+        run_dir = self.settings.runs_dir / row["name"]
+        records = tail_records(run_dir / "metrics.jsonl", HISTORY if history else 20)
+        last = records[-1] if records else {}
+        step = int(last.get("step", 0))
+        eta = None
+        if row["status"] == "running" and records:
+            recent = [r["sec_per_step"] for r in records[-10:] if isinstance(r.get("sec_per_step"), (int, float))]
+            if recent:
+                eta = round(max(0, spec["steps"] - step) * sum(recent) / len(recent), 1)
+        sample = run_dir / "samples" / "latest.png"
+        out = {"id": row["id"], "kind": row["kind"], "name": row["name"], "state": row["status"], "step": step,
+               "steps": spec["steps"], "eta_s": eta, "losses": losses_of(last), "author": row["author"],
+               "created": row["created"], "updated": row["updated"], "error": row["error"],
+               "sample_url": f"/api/models/{row['name']}/files/samples/latest.png?step={step}"
+               if sample.is_file() else None,
+               "model": row["name"] if (run_dir / "model.safetensors").is_file() else None,
+               "data": spec["data"], "params": spec["params"]}
+        if history:
+            out["history"] = [{"step": r["step"], **losses_of(r)} for r in records]
+        return out
+
+    # -- pause, resume, cancel --------------------------------------------------------------------------
+    def pause(self, jid: int) -> dict:
+        return self._halt(jid, "pause", "paused", ("queued",), "only a queued or running job can be paused")
+
+    def cancel(self, jid: int) -> dict:
+        return self._halt(jid, "cancel", "cancelled", ("queued", "paused", "interrupted"),
+                          "a finished job cannot be cancelled")
+
+    def _halt(self, jid: int, reason: str, state: str, direct: tuple, refusal: str) -> dict:
+        with self._lock:
+            status = self._row(jid)["status"]
+            if status in direct:
+                self._set(jid, state)
+                return self.get(jid)
+            if status != "running" or self._current != jid:
+                raise JobConflict(f"job {jid} is {status}; {refusal}")
+            self._stop = self._stop or reason
+            deadline = time.monotonic() + self.settings.job_stop_timeout_s + 5
+            while self._current == jid and time.monotonic() < deadline:
+                self._finished.wait(0.5)
+        return self.get(jid)
+
+    def resume(self, jid: int) -> dict:
+        with self._lock, self.store.tx() as c:
+            row = c.execute("SELECT status FROM jobs WHERE id = ?", (jid,)).fetchone()
+            if row is None:
+                raise NotFound(f"no job {jid}")
+            if row["status"] not in ("paused", "interrupted"):
+                raise JobConflict(f"job {jid} is {row['status']}; only a paused or interrupted job can be resumed")
+            seq = c.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs").fetchone()[0]
+            c.execute("UPDATE jobs SET status = 'queued', seq = ?, error = NULL, updated = ? WHERE id = ?",
+                      (seq, now_iso(), jid))
+            self._wake.notify_all()
+        return self.get(jid)
+
+    # -- the worker -------------------------------------------------------------------------------------
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                job = None
+                while not self._closing:
+                    job = self._claim()
+                    if job is not None:
+                        break
+                    self._wake.wait(2.0)
+                if self._closing:
+                    return
+            try:
+                self._run(job)
+            except Exception as e:              # a bug here must not stop the queue
+                log.exception("job %s", job["id"])
+                with self._lock:
+                    self._set(job["id"], "failed", error=f"studio error: {type(e).__name__}: {e}", pid=None)
+                    self._current, self._stop = None, None
+                    self._finished.notify_all()
+
+    def _claim(self):
+        with self.store.tx() as c:
+            row = c.execute("SELECT * FROM jobs WHERE status = 'queued' ORDER BY seq, id LIMIT 1").fetchone()
+            if row is None:
+                return None
+            c.execute("UPDATE jobs SET status = 'running', updated = ? WHERE id = ?", (now_iso(), row["id"]))
+        self._current, self._stop = row["id"], None
+        return row
+
+    def _command(self, job) -> list[str]:
+        spec = json.loads(job["params"])
+        run_dir = self.settings.runs_dir / job["name"]
+        threads = [f"train.threads={self.threads}"]
+        base = [sys.executable, "-m", "artforge", "train"]
+        if latest_checkpoint(run_dir) is not None:
+            return [*base, "--resume", str(run_dir), "--steps", str(spec["steps"]), "--quiet", *threads]
+        if run_dir.exists():        # a start that never reached a checkpoint: this job's own folder, begin again
+            shutil.rmtree(run_dir)
+        return [*base, "gan", spec["data_path"], "--run", str(run_dir), "--steps", str(spec["steps"]), "--quiet",
+                *spec["overrides"], f"train.device={self.settings.device}", *threads]
+
+    def _run(self, job) -> None:
+        jid = job["id"]
+        cmd = self._command(job)
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env["OMP_NUM_THREADS"] = str(self.threads)
+        logfile = self.settings.jobs_dir / f"{jid}.log"
+        with open(logfile, "ab") as out:
+            out.write(f"\n[{now_iso()}] {' '.join(cmd)}\n".encode())
+            out.flush()
+            proc = subprocess.Popen(cmd, cwd=self.settings.runs_dir, stdout=out, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL, env=env, start_new_session=True,
+                                    preexec_fn=_die_with_parent)
+        self._set(jid, "running", pid=proc.pid)
+        sent = None
+        while True:
+            try:
+                rc = proc.wait(timeout=0.25)
+                break
+            except subprocess.TimeoutExpired:
+                pass
+            with self._lock:
+                stop = self._stop
+            if stop and sent is None:
+                proc.send_signal(signal.SIGTERM)
+                sent = time.monotonic()
+            elif sent is not None and time.monotonic() - sent > self.settings.job_stop_timeout_s:
+                proc.kill()
+        with self._lock:
+            stop = self._stop
+            if rc == 0:
+                self._set(jid, "done", pid=None, error=None)
+            elif stop == "pause":
+                self._set(jid, "paused", pid=None)
+            elif stop == "cancel":
+                self._set(jid, "cancelled", pid=None)
+            elif stop == "shutdown":
+                self._set(jid, "running", pid=None)          # the next start resumes it
+            else:
+                self._set(jid, "failed", pid=None, error=_last_line(logfile) or f"the trainer exited with {rc}")
+            self._current, self._stop = None, None
+            self._finished.notify_all()
+
+
+def _last_line(path: Path) -> str | None:
+    try:
+        lines = [ln.strip() for ln in path.read_text(encoding="utf-8", errors="replace").splitlines() if ln.strip()]
+    except OSError:
+        return None
+    errors = [ln for ln in lines if ln.startswith("error:")]
+    return (errors or lines or [None])[-1][:500] if lines else None
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM when the studio's worker thread dies (Linux), so a killed studio
+    leaves no trainer behind (it checkpoints and exits)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        try:
+            ctypes.CDLL(None).prctl(1, signal.SIGTERM)        # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+
+
+def _stop_leftover(pid: int, run_dir: Path, timeout_s: float) -> None:
+    """A trainer of `run_dir` still alive from a previous studio: SIGTERM, wait, then SIGKILL."""
+    def ours() -> bool:
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            return False
+        return b"artforge" in cmdline and str(run_dir).encode() in cmdline
+    if not ours():
+        return
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except OSError:
+        return
+    deadline = time.monotonic() + timeout_s
+    while ours() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if ours():
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass

@@ -1,0 +1,138 @@
+"""Train: zips of images in, training jobs queued, watched (Server-Sent Events), paused, resumed, cancelled."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import tempfile
+import time
+from pathlib import Path
+from typing import Literal
+
+from fastapi import APIRouter, Depends, File, HTTPException, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..auth import User, editor, viewer
+from ..jobs import FINAL, MAX_STEPS, JobConflict
+from ..uploads import UploadTooLarge, unpack_zip
+
+router = APIRouter(tags=["train"])
+
+
+class NewJob(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["train"] = Field("train", description="train (the only kind so far)")
+    name: str = Field(min_length=1, max_length=100, description="the run's folder name under DATA_DIR/runs; "
+                      "the model appears under this name in /api/models")
+    data: str = Field(min_length=1, max_length=1000, description="an upload id (POST /api/uploads), 'builtin' "
+                      "(the built-in landscapes) or a folder inside the studio's data dir")
+    steps: int = Field(ge=1, le=MAX_STEPS, description="optimizer steps of the run")
+    params: dict[str, bool | int | float | str] = Field(
+        default_factory=dict, max_length=64,
+        description="config settings, e.g. {\"resolution\": 32, \"batch_size\": 8, \"gan.lr_g\": 0.0002}")
+
+
+def _queue(request: Request):
+    return request.app.state.studio.jobs
+
+
+def _conflict(fn, *args):
+    try:
+        return fn(*args)
+    except JobConflict as e:
+        raise HTTPException(409, str(e)) from None
+
+
+@router.post("/api/uploads", status_code=201)
+async def upload_zip(request: Request, file: UploadFile = File(..., description="a .zip of images"),
+                     user: User = Depends(editor)) -> dict:
+    """A zip of training images, checked (size, paths, links, zip bombs, pixel limit) and unpacked; train on
+    it with POST /api/jobs {"data": upload}."""
+    return await run_in_threadpool(_unpack, request.app.state.studio.settings, file)
+
+
+def _unpack(settings, file: UploadFile) -> dict:
+    limit = settings.max_zip_bytes
+    settings.tmp_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=settings.tmp_dir) as tmp:
+        path = Path(tmp) / "upload.zip"
+        with open(path, "wb") as f:
+            while chunk := file.file.read(1 << 20):
+                f.write(chunk)
+                if f.tell() > limit:
+                    raise HTTPException(413, f"file too large (limit {limit} bytes)")
+        try:
+            upload_id, kept, skipped = unpack_zip(path, settings)
+        except UploadTooLarge as e:
+            raise HTTPException(413, str(e)) from None
+    return {"upload": upload_id, "images": kept, "skipped": skipped[:50]}
+
+
+@router.post("/api/jobs", status_code=201)
+def new_job(body: NewJob, request: Request, user: User = Depends(editor)) -> dict:
+    """Queue a training run. It starts when the jobs before it are done (one runs at a time)."""
+    return _conflict(_queue(request).submit_train, user.id, body.name, body.data, body.steps, body.params)
+
+
+@router.get("/api/jobs")
+def list_jobs(request: Request, user: User = Depends(viewer)) -> dict:
+    return {"items": _queue(request).list()}
+
+
+@router.get("/api/jobs/{jid}")
+def get_job(jid: int, request: Request, user: User = Depends(viewer)) -> dict:
+    return _queue(request).get(jid)
+
+
+@router.post("/api/jobs/{jid}/pause")
+def pause(jid: int, request: Request, user: User = Depends(editor)) -> dict:
+    """Stop the run cleanly (it saves a checkpoint); resume continues from there."""
+    return _conflict(_queue(request).pause, jid)
+
+
+@router.post("/api/jobs/{jid}/resume")
+def resume(jid: int, request: Request, user: User = Depends(editor)) -> dict:
+    """Queue a paused or interrupted job again; it continues from its last checkpoint."""
+    return _conflict(_queue(request).resume, jid)
+
+
+@router.post("/api/jobs/{jid}/cancel")
+def cancel(jid: int, request: Request, user: User = Depends(editor)) -> dict:
+    """End the job (a running one is stopped cleanly; its run folder stays)."""
+    return _conflict(_queue(request).cancel, jid)
+
+
+@router.get("/api/jobs/{jid}/events", response_class=StreamingResponse,
+            responses={200: {"content": {"text/event-stream": {}},
+                             "description": "`event: progress` (job JSON + `history`) when it changes, about "
+                                            "once a second; `event: end` when the job is done, failed or "
+                                            "cancelled"}})
+async def events(jid: int, request: Request, user: User = Depends(viewer)) -> StreamingResponse:
+    """Live progress of a job as Server-Sent Events."""
+    queue = _queue(request)
+    await run_in_threadpool(queue.get, jid)                      # 404 before the stream starts
+    interval = request.app.state.studio.settings.job_events_interval_s
+
+    async def stream():
+        last, quiet_since = None, time.monotonic()
+        while True:
+            job = await run_in_threadpool(queue.get, jid, True)
+            text = json.dumps(job)
+            if text != last:
+                yield f"event: progress\ndata: {text}\n\n"
+                last, quiet_since = text, time.monotonic()
+            elif time.monotonic() - quiet_since > 15:
+                yield ": still here\n\n"                         # keeps proxies from closing the stream
+                quiet_since = time.monotonic()
+            if job["state"] in FINAL:
+                job.pop("history", None)
+                yield f"event: end\ndata: {json.dumps(job)}\n\n"
+                return
+            if await request.is_disconnected():
+                return
+            await asyncio.sleep(interval)
+
+    return StreamingResponse(stream(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

@@ -1,0 +1,226 @@
+"""The jobs queue with real training processes: watch a tiny GAN train over SSE, pause/resume/cancel, the
+queue order, a studio restart in the middle of a run, failures, and every refusal."""
+
+from __future__ import annotations
+
+import io
+import json
+import sqlite3
+import time
+import zipfile
+
+import pytest
+from PIL import Image
+
+from conftest import Studio, make_settings
+
+# The smallest run that trains for real: 16 px, tiny networks, 4 images a step, no KID.
+TINY = {"resolution": 16, "batch_size": 4, "preset": "tiny", "kid_every": 0}
+
+
+def job_settings(data_dir, **kw):
+    return make_settings(data_dir, train_threads=1, job_events_interval_s=0.1, job_stop_timeout_s=60, **kw)
+
+
+@pytest.fixture
+def jobs_studio(tmp_path, art):
+    s = Studio(job_settings(tmp_path / "data"))
+    folder = s.settings.data_dir / "art"
+    folder.mkdir(parents=True)
+    for i in range(8):
+        art(i, 24).save(folder / f"a{i}.png")
+    yield s
+    s.close()
+
+
+def wait_for(client, jid, cond, timeout=90):
+    t0 = time.monotonic()
+    while True:
+        job = client.get(f"/api/jobs/{jid}").json()
+        if cond(job):
+            return job
+        assert time.monotonic() - t0 < timeout, f"job {jid} stuck: {job}"
+        assert job["state"] not in ("failed",) or cond(job), job
+        time.sleep(0.1)
+
+
+def sse(client, jid) -> list[tuple[str, dict]]:
+    events, kind = [], None
+    with client.stream("GET", f"/api/jobs/{jid}/events") as r:
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
+        for line in r.iter_lines():
+            if line.startswith("event: "):
+                kind = line[7:]
+            elif line.startswith("data: "):
+                events.append((kind, json.loads(line[6:])))
+                if kind == "end":
+                    break
+    return events
+
+
+def test_upload_train_watch_and_create_with_the_new_model(jobs_studio, art):
+    s = jobs_studio
+    owner = s.owner()
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for i in range(8):
+            b = io.BytesIO()
+            art(i, 24).save(b, format="PNG")
+            z.writestr(f"pics/{i}.png", b.getvalue())
+    up = owner.post("/api/uploads", files={"file": ("pics.zip", buf.getvalue())}).json()["upload"]
+    r = owner.post("/api/jobs", json={"kind": "train", "name": "tiny-run", "data": up, "steps": 12, "params": TINY})
+    assert r.status_code == 201, r.text
+    job = r.json()
+    assert job["state"] == "queued" and job["steps"] == 12 and job["author"] == "owner" and job["step"] == 0
+    assert set(job) >= {"id", "kind", "name", "state", "step", "steps", "eta_s", "losses", "author", "created",
+                        "error", "sample_url"}
+    events = sse(owner, job["id"])
+    progress = [e for k, e in events if k == "progress"]
+    assert events[-1][0] == "end" and events[-1][1]["state"] == "done" and events[-1][1]["step"] == 12
+    assert any(e["state"] == "running" and e["step"] > 0 for e in progress)
+    last = progress[-1]
+    assert set(last["losses"]) == {"D", "G"} and [h["step"] for h in last["history"]] == list(range(1, 13))
+    assert {"step", "D", "G"} <= set(last["history"][-1])
+    assert any(e["eta_s"] is not None for e in progress if e["state"] == "running" and e["step"] > 0)
+    assert owner.get(last["sample_url"]).headers["content-type"] == "image/png"
+    # the run is a model now: listed, and images can be made with it
+    models = {m["name"]: m for m in owner.get("/api/models").json()}
+    assert models["tiny-run"]["ready"] and models["tiny-run"]["resolution"] == 16
+    r = owner.post("/api/generate", json={"model": "tiny-run", "n": 2, "seed": 1})
+    assert r.status_code == 201 and r.json()["artworks"][0]["model"] == "tiny-run", r.text
+    assert owner.get("/api/jobs").json()["items"][0]["state"] == "done"
+    # a finished job cannot be paused, resumed or cancelled
+    for verb in ("pause", "resume", "cancel"):
+        r = owner.post(f"/api/jobs/{job['id']}/{verb}")
+        assert r.status_code == 409 and "job 1 is done" in r.json()["detail"], (verb, r.text)
+
+
+def test_pause_resume_cancel_and_the_queue_order(jobs_studio):
+    s = jobs_studio
+    owner = s.owner()
+    editor = s.user(owner, "eddie", "editor")
+    viewer = s.user(owner, "vera", "viewer")
+    long = editor.post("/api/jobs", json={"name": "long", "data": "art", "steps": 100000,
+                                          "params": {**TINY, "log_every": 1}}).json()
+    short = editor.post("/api/jobs", json={"name": "short", "data": "art", "steps": 3, "params": TINY}).json()
+    wait_for(viewer, long["id"], lambda j: j["state"] == "running" and j["step"] >= 2)
+    assert viewer.get(f"/api/jobs/{short['id']}").json()["state"] == "queued"       # one at a time, in order
+    for verb in ("pause", "resume", "cancel"):
+        r = viewer.post(f"/api/jobs/{long['id']}/{verb}")
+        assert r.status_code == 403, r.text
+    # pause a queued job: it stays out of the queue until resumed
+    assert editor.post(f"/api/jobs/{short['id']}/pause").json()["state"] == "paused"
+    job = editor.post(f"/api/jobs/{long['id']}/pause").json()
+    assert job["state"] == "paused" and job["step"] >= 2
+    assert (s.settings.runs_dir / "long" / "checkpoints" / "latest").is_file()
+    paused_at = job["step"]
+    assert editor.post(f"/api/jobs/{long['id']}/pause").status_code == 409
+    assert editor.post(f"/api/jobs/{long['id']}/resume").json()["state"] in ("queued", "running")
+    job = wait_for(viewer, long["id"], lambda j: j["state"] == "running" and j["step"] > paused_at + 1)
+    assert editor.post(f"/api/jobs/{long['id']}/resume").status_code == 409
+    log = (s.settings.jobs_dir / f"{long['id']}.log").read_text()
+    assert "--resume" in log
+    assert editor.post(f"/api/jobs/{long['id']}/cancel").json()["state"] == "cancelled"
+    assert editor.post(f"/api/jobs/{long['id']}/cancel").status_code == 409
+    # the short job runs once resumed, and its stream ends
+    assert editor.post(f"/api/jobs/{short['id']}/resume").json()["state"] in ("queued", "running")
+    events = sse(viewer, short["id"])
+    assert events[-1] == ("end", {**events[-1][1], "state": "done"})
+    # cancel a queued job
+    queued = editor.post("/api/jobs", json={"name": "never", "data": "art", "steps": 2, "params": TINY}).json()
+    editor.post(f"/api/jobs/{queued['id']}/pause")
+    assert editor.post(f"/api/jobs/{queued['id']}/cancel").json()["state"] == "cancelled"
+    assert not (s.settings.runs_dir / "never").exists()
+
+
+def test_a_restart_resumes_the_running_job_from_its_checkpoint(tmp_path, art):
+    settings = job_settings(tmp_path / "data")
+    first = Studio(settings)
+    (settings.data_dir / "art").mkdir()
+    for i in range(8):
+        art(i, 24).save(settings.data_dir / "art" / f"a{i}.png")
+    owner = first.owner()
+    jid = owner.post("/api/jobs", json={"name": "r", "data": "art", "steps": 12,
+                                        "params": {**TINY, "log_every": 1}}).json()["id"]
+    wait_for(owner, jid, lambda j: j["step"] >= 2)
+    first.close()                                          # the studio stops: the trainer checkpoints and exits
+    with sqlite3.connect(settings.db_path) as c:
+        assert c.execute("SELECT status FROM jobs WHERE id = ?", (jid,)).fetchone()[0] == "running"
+    second = Studio(settings)                            # a new link: the owner has no password yet
+    try:
+        owner = second.owner()
+        job = wait_for(owner, jid, lambda j: j["state"] == "done", timeout=120)
+        assert job["step"] == 12
+        log = (settings.jobs_dir / f"{jid}.log").read_text()
+        assert log.count("-m artforge train") == 2 and "artforge train --resume" in log
+    finally:
+        second.close()
+
+
+def test_jobs_lost_before_a_checkpoint_are_marked_interrupted_and_failures_are_reported(tmp_path, art):
+    settings = job_settings(tmp_path / "data")
+    s = Studio(settings)
+    try:
+        owner = s.owner()
+        (settings.data_dir / "empty").mkdir()
+        jid = owner.post("/api/jobs", json={"name": "nothing", "data": "empty", "steps": 5, "params": TINY}).json()["id"]
+        job = wait_for(owner, jid, lambda j: j["state"] == "failed")
+        assert job["error"] and "\n" not in job["error"] and "image" in job["error"], job
+        # a job the database says is running, with no checkpoint (the studio died during its start)
+        (settings.data_dir / "art").mkdir()
+        for i in range(8):
+            art(i, 24).save(settings.data_dir / "art" / f"a{i}.png")
+        owner.post(f"/api/jobs/{jid}/pause")
+        lost = owner.post("/api/jobs", json={"name": "lost", "data": "art", "steps": 3, "params": TINY}).json()["id"]
+        owner.post(f"/api/jobs/{lost}/pause")
+    finally:
+        s.close()
+    with sqlite3.connect(settings.db_path) as c:
+        c.execute("UPDATE jobs SET status = 'running', pid = 999999999 WHERE id = ?", (lost,))
+    (settings.runs_dir / "lost").mkdir()
+    s = Studio(settings)
+    try:
+        owner = s.owner()
+        job = owner.get(f"/api/jobs/{lost}").json()
+        assert job["state"] == "interrupted" and "first checkpoint" in job["error"]
+        owner.post(f"/api/jobs/{lost}/resume")
+        assert wait_for(owner, lost, lambda j: j["state"] == "done")["step"] == 3
+    finally:
+        s.close()
+
+
+def test_bad_jobs_are_refused_with_one_line(jobs_studio, tmp_path):
+    s = jobs_studio
+    owner = s.owner()
+    viewer = s.user(owner, "vera", "viewer")
+    (tmp_path / "outside").mkdir()
+    ok = {"kind": "train", "name": "fine", "data": "art", "steps": 5, "params": TINY}
+    cases = [
+        ({"name": "../escape"}, 400, "name"), ({"name": "a/b"}, 400, "name"), ({"name": "starter"}, 400, "name"),
+        ({"name": ".hidden"}, 400, "name"), ({"name": ""}, 422, "name"),
+        ({"data": "../outside"}, 400, "outside"), ({"data": "/etc"}, 400, "outside"),
+        ({"data": "nowhere"}, 404, "no folder"), ({"data": "u0123456789abcdef"}, 404, "no upload"),
+        ({"kind": "generate"}, 422, "kind"), ({"steps": 0}, 422, "steps"), ({"steps": "many"}, 422, "steps"),
+        ({"params": {"data.path": "/etc"}}, 422, "not a setting"), ({"params": {"nonsense": 1}}, 422, "not a setting"),
+        ({"params": {"resolution": 17}}, 422, "data.resolution"), ({"params": {"preset": "huge"}}, 422, "preset"),
+        ({"params": {"batch_size": 6, "accumulate": 4}}, 422, "batch_size"),
+        ({"params": {"init_from": "../../x"}}, 400, "starter"), ({"params": {"lr_g": [1]}}, 422, "params"),
+        ({"surprise": 1}, 422, "surprise"),
+    ]
+    for change, status, word in cases:
+        r = owner.post("/api/jobs", json={**ok, **change})
+        assert r.status_code == status and word in r.json()["detail"], (change, r.status_code, r.text)
+        assert "\n" not in r.json()["detail"]
+    assert owner.post("/api/jobs", content=b"{not json", headers={"content-type": "application/json"}).status_code == 422
+    assert viewer.post("/api/jobs", json=ok).status_code == 403
+    assert owner.get("/api/jobs").json() == {"items": []}
+    r = owner.post("/api/jobs", json=ok)
+    assert r.status_code == 201
+    owner.post(f"/api/jobs/{r.json()['id']}/cancel")
+    r = owner.post("/api/jobs", json=ok)
+    assert r.status_code == 409 and "exists already" in r.json()["detail"]
+    for path in ("/api/jobs/999", "/api/jobs/999/events"):
+        assert owner.get(path).status_code == 404
+    for verb in ("pause", "resume", "cancel"):
+        assert owner.post(f"/api/jobs/999/{verb}").status_code == 404
+    assert viewer.get("/api/jobs").status_code == 200
