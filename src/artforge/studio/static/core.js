@@ -269,6 +269,12 @@ export function artworkTile(art, { onpick, pressed, extra } = {}) {
   return h("figure", { class: "tile", dataset: { id: art.id } }, button,
     art.favourite ? h("span", { class: "fav", "aria-hidden": "true" }, "★") : null,
     flagged ? h("span", { class: "badge flagged", title: "the copy check found this close to a training image" }, "close to training") : null,
-    h("figcaption", {}, h("span", {}, `#${art.id}`, art.seed !== null && art.seed !== undefined ? ` · seed ${art.seed}` : ""),
-      extra || h("a", { href: `#/lineage/${art.id}`, "aria-label": `Lineage of artwork #${art.id}`, title: "Lineage" }, "family")));
+    h("figcaption", {}, h("span", {}, `#${art.id} · `, how(art)),
+      extra || h("a", { href: `#/lineage/${art.id}`, "aria-label": `Lineage of artwork #${art.id}`, title: "Family tree" }, "family")));
+}
+
+/** How a picture came about, in two words: its seed, or bred / explored / uploaded. */
+export function how(art) {
+  if (art.pipeline === "generate" && art.seed !== null && art.seed !== undefined) return `seed ${art.seed}`;
+  return { breed: "bred", explore: "explored", upload: "uploaded" }[art.pipeline] || art.pipeline;
 }

@@ -119,7 +119,9 @@ function updateBar() {
   document.getElementById("selcount").textContent = `${selected.size} selected`;
   const mode = breedBox.querySelector("[name=mode]");
   document.getElementById("breed-go").textContent = selected.size === 1 ? "Mutate" : "Breed";
-  if (mode && selected.size === 1) mode.value = "mutate";
+  // One picture can only mutate; when a second joins, go back to crossover unless the artist chose a mode.
+  if (mode && selected.size === 1 && mode.value !== "mutate") { mode.value = "mutate"; mode.dataset.auto = "1"; }
+  if (mode && selected.size > 1 && mode.dataset.auto) { mode.value = "crossover"; delete mode.dataset.auto; }
   breedError.textContent = "";
 }
 

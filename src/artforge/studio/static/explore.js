@@ -25,7 +25,7 @@ function build(root) {
   root.append(
     h("div", { class: "page-head" }, h("h1", { id: "explore-title", tabindex: "-1" }, "Explore"),
       h("p", {}, "Steer a picture along the directions in which the model's pictures vary most.")),
-    h("div", { class: "split wide-left" },
+    h("div", { class: "split explore" },
       h("div", { class: "panel stack sticky" }, modelBox,
         h("div", { class: "field" }, h("label", { for: "explore-seed" }, h("span", {}, "Seed")),
           h("div", { class: "with-button" }, seedInput, h("button", { type: "button", class: "icon", "aria-label": "Random seed", title: "Random seed",
@@ -75,6 +75,7 @@ function slider(d, i, top) {
     oninput: () => { offsets[i] = Number(input.value); out.textContent = offsets[i].toFixed(1); refresh(); } });
   return h("div", { class: "slider-row" },
     h("div", {}, h("label", { for: id }, `Direction ${d.index + 1}`),
+      d.variance <= 1 ? h("span", { class: "muted small", "aria-hidden": "true" }, ` ${(d.variance * 100).toFixed(0)}%`) : null,
       h("div", { class: "varbar", id: `${id}-var`, title: share, "aria-label": share, style: `width:${Math.max(6, 100 * d.variance / top)}%` })),
     input, out);
 }

@@ -28,8 +28,10 @@ function build(root) {
   more = h("button", { type: "button", hidden: true, onclick: e => busy(e.currentTarget, () => load(items.length)) }, "Show more");
   viewer = h("dialog", { class: "viewer", "aria-labelledby": "viewer-title" });
   viewer.addEventListener("close", () => {
-    openId = null;          // the event comes a moment later: only tidy the address if we are still here
-    if (location.hash.startsWith("#/gallery/")) history.replaceState(null, "", `#/gallery${queryString()}`);
+    // The event comes a moment after closing: by then another picture may be open, or another page shown.
+    if (viewer.open) return;
+    if (location.hash.startsWith(`#/gallery/${openId}`)) history.replaceState(null, "", `#/gallery${queryString()}`);
+    openId = null;
   });
   viewer.addEventListener("keydown", viewerKeys);
   root.append(
@@ -104,13 +106,18 @@ async function load(offset) {
     const out = await api(`/api/artworks?${q}`);
     total = out.total;
     items = offset ? items.concat(out.items) : out.items;
-    const tiles = out.items.map(a => artworkTile(a, { onpick: art => { location.hash = `#/gallery/${art.id}${lastQuery}`; } }));
+    const tiles = out.items.map(tile);
     if (offset) grid.append(...tiles);
     else clear(grid, tiles.length ? tiles : h("p", { class: "empty", style: "grid-column:1/-1" },
       lastQuery ? "Nothing matches these filters." : "Nothing here yet. Make something on the Create page."));
     count.textContent = `${total} picture${total === 1 ? "" : "s"}${lastQuery ? " match" + (total === 1 ? "es" : "") : ""}`;
     more.hidden = items.length >= total;
   } catch (e) { fail(e); }
+}
+
+function tile(art) {
+  return artworkTile(art, { onpick: a => { location.hash = `#/gallery/${a.id}${lastQuery}`; },
+                           extra: h("span", { title: `made by ${art.author || "a removed account"}` }, art.author || "—") });
 }
 
 async function open(id) {
@@ -202,7 +209,7 @@ function refreshTile(id) {
     const i = items.findIndex(a => a.id === id);
     if (i >= 0) items[i] = art;
     const old = grid.querySelector(`figure[data-id="${id}"]`);
-    if (old) old.replaceWith(artworkTile(art, { onpick: a => { location.hash = `#/gallery/${a.id}${lastQuery}`; } }));
+    if (old) old.replaceWith(tile(art));
   }).catch(() => {});
 }
 

@@ -1,8 +1,8 @@
 // Lineage: the family tree of one picture across generations, drawn as SVG: ancestors above, descendants
 // below, one row per generation; every picture in it is a link that re-centres the tree on it.
-import { api, clear, fail, h, s, when } from "./core.js";
+import { api, clear, fail, h, how, s, when } from "./core.js";
 
-const SIZE = 96, GAP_X = 26, GAP_Y = 64, LABEL = 18, PAD = 24;
+const SIZE = 112, GAP_X = 28, GAP_Y = 60, LABEL = 18, PAD = 24, LEFT = 120;   // LEFT: the generation names
 let treeBox, side, jump;
 
 function build(root) {
@@ -94,11 +94,12 @@ function layout(tree) {
     }
   }
   const widest = Math.max(...[...rows.values()].map(r => r.length));
-  const width = widest * (SIZE + GAP_X) - GAP_X + 2 * PAD + 60;
+  const span = widest * (SIZE + GAP_X) - GAP_X;
+  const width = LEFT + span + 2 * PAD, centre = LEFT + PAD + span / 2;
   const pos = new Map();
   order.forEach((l, r) => {
     for (const id of rows.get(l)) {
-      pos.set(id, { x: width / 2 + 30 + x.get(id) * (SIZE + GAP_X) - SIZE / 2, y: PAD + r * (SIZE + LABEL + GAP_Y), level: l });
+      pos.set(id, { x: centre + x.get(id) * (SIZE + GAP_X) - SIZE / 2, y: PAD + r * (SIZE + LABEL + GAP_Y), level: l });
     }
   });
   return { pos, order, width, height: PAD * 2 + order.length * (SIZE + LABEL + GAP_Y) - GAP_Y };
@@ -112,7 +113,7 @@ function draw(tree) {
   order.forEach((l, r) => {
     const name = l === 0 ? "this picture" : l < 0 ? (l === -1 ? "parents" : l === -2 ? "grandparents" : `${-l} generations up`)
       : (l === 1 ? "children" : l === 2 ? "grandchildren" : `${l} generations down`);
-    svg.append(s("text", { class: "gen", x: 8, y: PAD + r * (SIZE + LABEL + GAP_Y) + SIZE / 2 }, name));
+    svg.append(s("text", { class: "gen", x: 12, y: PAD + r * (SIZE + LABEL + GAP_Y) + SIZE / 2 }, name));
   });
   for (const [c, p] of tree.edges) {
     const a = pos.get(p), b = pos.get(c);
@@ -131,7 +132,7 @@ function draw(tree) {
         s("clipPath", { id: clip }, s("rect", { width: SIZE, height: SIZE, rx: 6 })),
         s("rect", { width: SIZE, height: SIZE, rx: 6 }),
         s("image", { href: `/api/artworks/${id}/image`, width: SIZE, height: SIZE, "clip-path": `url(#${clip})`, preserveAspectRatio: "xMidYMid slice" }),
-        s("text", { x: SIZE / 2, y: SIZE + 14, "text-anchor": "middle" }, `#${id}${n && n.pipeline === "breed" ? " · bred" : ""}`))));
+        s("text", { x: SIZE / 2, y: SIZE + 14, "text-anchor": "middle" }, `#${id}${n ? ` · ${how(n)}` : ""}`))));
   }
   clear(treeBox, svg);
   const focus = nodes.get(tree.id);

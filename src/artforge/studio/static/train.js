@@ -97,6 +97,7 @@ async function start() {
     } else if (!source) throw new Error("Folder on the server: give the folder that holds the pictures");
     const job = await api("/api/jobs", { method: "POST", json: { kind: "train", name: data.get("name"), data: source,
                                                                   steps: Number(data.get("steps")), params } });
+    form.querySelector("#train-name").value = "";
     location.hash = `#/train/${job.id}`;
   } catch (e) { fail(e, formError); }
 }
