@@ -224,3 +224,32 @@ def test_bad_jobs_are_refused_with_one_line(jobs_studio, tmp_path):
     for verb in ("pause", "resume", "cancel"):
         assert owner.post(f"/api/jobs/999/{verb}").status_code == 404
     assert viewer.get("/api/jobs").status_code == 200
+
+
+def test_junk_never_gets_a_5xx(jobs_studio):
+    owner = jobs_studio.owner()
+    long_part = "x" * 300
+    bodies = [[], {}, "text", 1, None, {"name": 1}, {"name": "n", "data": "art", "steps": 1e308},
+              {"name": "n", "data": "art", "steps": -1, "params": []},
+              {"name": "n", "data": "art", "steps": 2, "params": {"a": {"b": 1}}},
+              {"name": "n", "data": "art", "steps": 2, "params": {"resolution": float("inf")}},
+              {"name": "n", "data": "art", "steps": 2, "params": {"resolution": "NaN", "lr_g": float("nan")}},
+              {"name": "n", "data": "\x00", "steps": 2}, {"name": "n", "data": long_part, "steps": 2},
+              {"name": "n", "data": f"art/{long_part}/{long_part}", "steps": 2},
+              {"name": "n\x00", "data": "art", "steps": 2}, {"name": "n", "data": "art", "steps": 2, "params":
+                                                             {"init_from": long_part}},
+              {"name": "n", "data": "art", "steps": 2, "params": {"background": "#zzzzzz", "crop": "sideways"}}]
+    for body in bodies:
+        r = owner.post("/api/jobs", content=json.dumps(body), headers={"content-type": "application/json"})
+        assert 400 <= r.status_code < 500, (body, r.status_code, r.text)
+    for body in ([], {"offsets": [1e308, -1e308]}, {"seed": 2**63}, {"truncation": "NaN"}, {"offsets": "1,2"},
+                 {"model": long_part}, {"model": "\x00"}, {"offsets": [None]}):
+        for path in ("/api/explore", "/api/explore/save"):
+            r = owner.post(path, content=json.dumps(body), headers={"content-type": "application/json"})
+            assert 400 <= r.status_code < 500, (path, body, r.status_code, r.text)
+    for path in ("/api/jobs/abc", "/api/jobs/99999999999999999999999", "/api/jobs/-1/events",
+                 f"/api/models/{long_part}/directions", "/api/models/starter/directions?k=99999999999999999999"):
+        assert 400 <= owner.get(path).status_code < 500, path
+    for path in ("/api/jobs/abc/pause", "/api/jobs/99999999999999999999999/cancel"):
+        assert 400 <= owner.post(path).status_code < 500, path
+    assert owner.get("/api/jobs").json() == {"items": []}

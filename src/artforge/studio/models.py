@@ -43,7 +43,11 @@ def inside(root: Path, relative: str) -> Path:
     root = Path(root).resolve()
     if not relative or "\x00" in relative or Path(relative).is_absolute() or "\\" in relative:
         raise PathRefused(f"path {relative!r} leads outside the studio's data dir")
-    p = (root / relative).resolve()
+    try:
+        p = (root / relative).resolve()
+        p.exists()                      # a name too long for the file system fails here, not in the caller
+    except (OSError, ValueError):
+        raise PathRefused(f"path {relative[:200]!r} is not a usable path") from None
     if not p.is_relative_to(root):
         raise PathRefused(f"path {relative!r} leads outside the studio's data dir")
     return p

@@ -7,9 +7,10 @@ import json
 import tempfile
 import time
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, File, HTTPException, Request, UploadFile
+from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -19,6 +20,7 @@ from ..jobs import FINAL, MAX_STEPS, JobConflict
 from ..uploads import UploadTooLarge, unpack_zip
 
 router = APIRouter(tags=["train"])
+JobId = Annotated[int, PathParam(ge=1, le=2**62, description="the job's id")]
 
 
 class NewJob(BaseModel):
@@ -82,24 +84,24 @@ def list_jobs(request: Request, user: User = Depends(viewer)) -> dict:
 
 
 @router.get("/api/jobs/{jid}")
-def get_job(jid: int, request: Request, user: User = Depends(viewer)) -> dict:
+def get_job(jid: JobId, request: Request, user: User = Depends(viewer)) -> dict:
     return _queue(request).get(jid)
 
 
 @router.post("/api/jobs/{jid}/pause")
-def pause(jid: int, request: Request, user: User = Depends(editor)) -> dict:
+def pause(jid: JobId, request: Request, user: User = Depends(editor)) -> dict:
     """Stop the run cleanly (it saves a checkpoint); resume continues from there."""
     return _conflict(_queue(request).pause, jid)
 
 
 @router.post("/api/jobs/{jid}/resume")
-def resume(jid: int, request: Request, user: User = Depends(editor)) -> dict:
+def resume(jid: JobId, request: Request, user: User = Depends(editor)) -> dict:
     """Queue a paused or interrupted job again; it continues from its last checkpoint."""
     return _conflict(_queue(request).resume, jid)
 
 
 @router.post("/api/jobs/{jid}/cancel")
-def cancel(jid: int, request: Request, user: User = Depends(editor)) -> dict:
+def cancel(jid: JobId, request: Request, user: User = Depends(editor)) -> dict:
     """End the job (a running one is stopped cleanly; its run folder stays)."""
     return _conflict(_queue(request).cancel, jid)
 
@@ -109,7 +111,7 @@ def cancel(jid: int, request: Request, user: User = Depends(editor)) -> dict:
                              "description": "`event: progress` (job JSON + `history`) when it changes, about "
                                             "once a second; `event: end` when the job is done, failed or "
                                             "cancelled"}})
-async def events(jid: int, request: Request, user: User = Depends(viewer)) -> StreamingResponse:
+async def events(jid: JobId, request: Request, user: User = Depends(viewer)) -> StreamingResponse:
     """Live progress of a job as Server-Sent Events."""
     queue = _queue(request)
     await run_in_threadpool(queue.get, jid)                      # 404 before the stream starts
