@@ -196,8 +196,11 @@ def test_generate_breed_and_follow_the_lineage(page):
 
 def test_gallery_search_tags_favourite_download_and_delete(page, tmp_path):
     ids = generate(page, seed=4242, count=2)
-    page.get_by_role("link", name="Gallery").click()
+    page.keyboard.press("4")                                  # the keyboard: 4 is the Gallery, / its search box
+    expect(page.get_by_role("heading", name="Gallery", level=1)).to_be_visible()
     filters = page.get_by_role("search", name="Search the gallery")
+    page.keyboard.press("/")
+    expect(filters.get_by_label("Search")).to_be_focused()
     filters.get_by_label("Seed").fill("4242")
     expect(page.locator("#gallery-count")).to_have_text("1 picture matches")
     filters.get_by_label("Seed").fill("")

@@ -225,7 +225,7 @@ function field(p, value, key) {
     if (p.name === "seed") {
       control = h("div", { class: "with-button" }, input,
         h("button", { type: "button", class: "icon", "aria-label": "Random seed", title: "Random seed",
-                      onclick: () => { input.value = Math.floor(Math.random() * 1e6); input.dispatchEvent(new Event("input")); } }, "⚄"));
+                      onclick: () => { input.value = Math.floor(Math.random() * 1e6); input.dispatchEvent(new Event("input", { bubbles: true })); } }, "⚄"));
     }
     return [h("div", { class: "field" }, h("label", { for: key }, h("span", {}, name)), control, help), read];
   }

@@ -82,7 +82,8 @@ async function run() {
   await busy(button, async () => {
     try {
       const out = await api(p.studio_endpoint, { method: "POST", json: body });
-      const arts = out.artworks || [];
+      if (!out || !Array.isArray(out.artworks)) { notify(`${p.name}: done.`, "ok"); return; }
+      const arts = out.artworks;
       const title = `${p.name} · ${body.model}` + (body.seed !== undefined ? ` · seed ${body.seed}` : "") +
         (body.truncation !== undefined ? ` · truncation ${body.truncation}` : "");
       addBatch(title, arts);

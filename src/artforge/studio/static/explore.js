@@ -2,20 +2,17 @@
 // latents, as GANSpace does) with a live preview while dragging. Only one preview request is in flight at a
 // time: moves made meanwhile are folded into the next request, so the server never sees a queue of stale
 // positions and the picture follows the hand as fast as the model can draw.
-import { api, busy, clear, fail, h, me, modelSelect, models, notify } from "./core.js";
+import { api, busy, clear, fail, h, me, modelSelect, models, notify, paramFields, pipelines } from "./core.js";
 
 const K = 8;
 const LIMIT = 5;
-let modelBox, seedInput, truncInput, truncOut, sliders, stage, preview, error, saveButton, status;
+let modelBox, fields, readParams, sliders, stage, preview, error, saveButton, status;
 let offsets = [];
 let inflight = false, again = false, lastUrl = null, loaded = null;
 
 function build(root) {
   modelBox = h("div", { class: "field" });
-  seedInput = h("input", { type: "number", id: "explore-seed", min: 0, max: 2147483647, step: 1, value: 0, oninput: refresh });
-  truncOut = h("output", { for: "explore-truncation" }, "0.70");
-  truncInput = h("input", { type: "range", id: "explore-truncation", min: 0, max: 2, step: 0.01, value: 0.7,
-                            oninput: () => { truncOut.textContent = Number(truncInput.value).toFixed(2); refresh(); } });
+  fields = h("div", { class: "stack", oninput: refresh });     // seed, truncation: the explore pipeline's params
   sliders = h("div", { class: "sliders", role: "group", "aria-label": "Latent directions" });
   error = h("p", { class: "form-error", role: "alert" });
   status = h("p", { class: "muted small", "aria-live": "polite" });
@@ -26,11 +23,7 @@ function build(root) {
     h("div", { class: "page-head" }, h("h1", { id: "explore-title", tabindex: "-1" }, "Explore"),
       h("p", {}, "Steer a picture along the directions in which the model's pictures vary most.")),
     h("div", { class: "split explore" },
-      h("div", { class: "panel stack sticky" }, modelBox,
-        h("div", { class: "field" }, h("label", { for: "explore-seed" }, h("span", {}, "Seed")),
-          h("div", { class: "with-button" }, seedInput, h("button", { type: "button", class: "icon", "aria-label": "Random seed", title: "Random seed",
-            onclick: () => { seedInput.value = Math.floor(Math.random() * 1e6); refresh(); } }, "⚄"))),
-        h("div", { class: "field range" }, h("span", {}, h("label", { for: "explore-truncation" }, "Truncation"), truncOut), truncInput),
+      h("div", { class: "panel stack sticky" }, modelBox, fields,
         h("h3", { style: "margin-top:6px" }, "Directions"), sliders,
         h("div", { class: "row" }, h("button", { type: "button", onclick: reset }, "Reset sliders"), h("span", { class: "grow" }), saveButton),
         error),
@@ -40,12 +33,21 @@ function build(root) {
   });
 }
 
+const FALLBACK = [{ name: "seed", type: "int", default: 0, min: 0, max: 2147483647, help: "the image to start from" },
+                  { name: "truncation", type: "float", default: 1, min: 0, max: 2, help: "shrink the starting latent toward the mean" }];
+
 async function show(args) {
-  const all = await models();
+  const [all, pipes] = await Promise.all([models(), pipelines()]);
+  if (!readParams || args.query.get("seed")) {
+    const declared = pipes.find(p => p.name === "explore")?.params || FALLBACK;
+    const values = { truncation: 0.7, ...(readParams ? readParams() : {}) };
+    if (args.query.get("seed")) values.seed = Number(args.query.get("seed"));
+    clear(fields);
+    readParams = paramFields(fields, declared, values, { id: "explore", skip: ["batch_size"] });
+  }
   const wanted = args.query.get("model") || modelBox.querySelector("select")?.value;
   const select = modelSelect(all, "gan", wanted, { id: "explore-model", onchange: () => load(select.value) });
   clear(modelBox, h("label", { for: "explore-model" }, h("span", {}, "Model")), select);
-  if (args.query.get("seed")) seedInput.value = args.query.get("seed");
   saveButton.disabled = !me.can("editor");
   if (select.value && select.value !== loaded) await load(select.value);
   else if (select.value) refresh();
@@ -91,7 +93,7 @@ function reset() {
 }
 
 function body() {
-  return { model: loaded, seed: Number(seedInput.value) || 0, truncation: Number(truncInput.value), offsets: [...offsets] };
+  return { model: loaded, ...readParams(), offsets: [...offsets] };
 }
 
 /** Ask for a preview of the current position, unless one is being drawn (then ask again when it arrives). */
