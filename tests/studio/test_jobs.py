@@ -12,7 +12,7 @@ import zipfile
 import pytest
 from PIL import Image
 
-from conftest import Studio, make_settings
+from conftest import PASSWORD, Studio, make_settings
 
 # The smallest run that trains for real: 16 px, tiny networks, 4 images a step, no KID.
 TINY = {"resolution": 16, "batch_size": 4, "preset": "tiny", "kid_every": 0}
@@ -200,7 +200,8 @@ def test_bad_jobs_are_refused_with_one_line(jobs_studio, tmp_path):
         ({"name": ".hidden"}, 400, "name"), ({"name": ""}, 422, "name"),
         ({"data": "../outside"}, 400, "outside"), ({"data": "/etc"}, 400, "outside"),
         ({"data": "nowhere"}, 404, "no folder"), ({"data": "u0123456789abcdef"}, 404, "no upload"),
-        ({"kind": "generate"}, 422, "kind"), ({"steps": 0}, 422, "steps"), ({"steps": "many"}, 422, "steps"),
+        ({"kind": "sing"}, 422, "kind"), ({"kind": "generate"}, 422, "kind generate"),
+        ({"name": None}, 422, "name"), ({"steps": 0}, 422, "steps"), ({"steps": "many"}, 422, "steps"),
         ({"params": {"data.path": "/etc"}}, 422, "not a setting"), ({"params": {"nonsense": 1}}, 422, "not a setting"),
         ({"params": {"resolution": 17}}, 422, "data.resolution"), ({"params": {"preset": "huge"}}, 422, "preset"),
         ({"params": {"batch_size": 6, "accumulate": 4}}, 422, "batch_size"),
@@ -253,3 +254,42 @@ def test_junk_never_gets_a_5xx(jobs_studio):
     for path in ("/api/jobs/abc/pause", "/api/jobs/99999999999999999999999/cancel"):
         assert 400 <= owner.post(path).status_code < 500, path
     assert owner.get("/api/jobs").json() == {"items": []}
+
+
+def test_a_long_generation_runs_in_chunks_pauses_and_survives_a_restart(tmp_path):
+    settings = job_settings(tmp_path / "data")
+    s = Studio(settings)
+    try:
+        owner = s.owner()
+        viewer = s.user(owner, "vera", "viewer")
+        body = {"kind": "generate", "params": {"model": "starter", "n": 100, "seed": 1000, "truncation": 0.9}}
+        assert viewer.post("/api/jobs", json=body).status_code == 403
+        for params, status in (({"n": 0}, 422), ({"model": "nothing"}, 404), ({"colour": 1}, 422),
+                               ({"n": 10**6}, 422), ({"model": "../x"}, 400)):
+            r = owner.post("/api/jobs", json={"kind": "generate", "params": params})
+            assert r.status_code == status, (params, r.text)
+        job = owner.post("/api/jobs", json=body).json()
+        assert job["kind"] == "generate" and job["steps"] == 100 and job["name"] == "starter"
+        job = owner.post(f"/api/jobs/{job['id']}/pause").json()
+        assert job["state"] == "paused" and job["step"] < 100
+    finally:
+        s.close()
+    with sqlite3.connect(settings.db_path) as c:        # as if the studio had died while it ran
+        c.execute("UPDATE jobs SET status = 'running' WHERE id = ?", (job["id"],))
+    s = Studio(settings)
+    try:
+        owner = s.client()                               # anyone signed in sees it; vera has a password
+        assert owner.post("/api/login", json={"username": "vera", "password": PASSWORD}).status_code == 200
+        done = wait_for(owner, job["id"], lambda j: j["state"] == "done")
+        assert done["step"] == 100 and done["sample_url"].startswith("/api/artworks/")
+        arts = owner.get("/api/artworks", params={"limit": 500}).json()
+        assert arts["total"] == 100
+        assert sorted(a["seed"] for a in arts["items"]) == list(range(1000, 1100))   # no gaps, no repeats
+        mid = next(a for a in arts["items"] if a["seed"] == 1077)
+        assert mid["recipe"]["pipeline"] == "generate" and mid["author"] == "owner"
+        src = tmp_path / "mid.png"
+        src.write_bytes(owner.get(f"/api/artworks/{mid['id']}/download").content)
+        from artforge.pipelines.replay import replay
+        assert replay(src, tmp_path / "again.png")[1] is True
+    finally:
+        s.close()

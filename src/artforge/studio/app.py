@@ -22,7 +22,7 @@ from .auth import Accounts
 from .batcher import Batcher
 from .explorer import DirectionCache
 from .generation import Generator
-from .jobs import JobQueue
+from .jobs import JobQueue, make_images
 from .models import ModelLibrary, NotFound, PathRefused
 from .objects import ObjectStore
 from .ratelimit import LoginLimiter
@@ -53,7 +53,8 @@ class Studio:
         self.directions = DirectionCache(settings.cache_dir / "directions")
         self.login_limiter = LoginLimiter(settings.login_max_failures, settings.login_ip_max_failures,
                                           settings.login_window_s)
-        self.jobs = JobQueue(settings, self.store, self.models)    # its worker starts with the app
+        self.jobs = JobQueue(settings, self.store, self.models,     # its worker starts with the app
+                             make_images=lambda *args: make_images(self, *args))
 
     def close(self) -> None:
         self.jobs.close()

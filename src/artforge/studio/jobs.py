@@ -12,6 +12,11 @@ Pause keeps the run for `train --resume`; cancel ends the job; shutting the stud
 studio died gets SIGTERM from the kernel (PR_SET_PDEATHSIG on Linux), and a leftover one found at start
 is stopped before its job runs again, so two processes never train one run.
 
+A `generate` job makes many images from a model in chunks of GENERATE_CHUNK, in the worker thread: each
+chunk is an ordinary generate call (its images carry ordinary generate recipes and replay bit for bit),
+and its count is saved after every chunk, so pause, cancel and restarts stop between chunks and resume
+where they stopped.
+
 States: queued -> running -> done | failed | paused | cancelled; paused/interrupted -> queued (resume);
 queued/paused/interrupted -> cancelled.
 """
@@ -30,6 +35,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Callable
 
 from ..errors import UserError
 from ..training.checkpoint import latest_checkpoint
@@ -43,6 +49,8 @@ FINAL = ("done", "failed", "cancelled")
 MAX_STEPS = 10_000_000
 UPLOAD_ID = re.compile(r"u[0-9a-f]{16}")
 HISTORY = 200                 # points of the loss chart sent with each progress event
+GENERATE_CHUNK = 32           # images per step of a generate job (one forward pass, one transaction)
+MAX_GENERATE = 100_000
 # Config keys a studio job may set (dotted, as on the command line). Paths and devices are the studio's:
 # data.path comes from `data`, train.init_from names a studio model, the device is the studio's.
 TRAIN_KEYS = (
@@ -163,8 +171,10 @@ def losses_of(rec: dict) -> dict[str, float]:
 class JobQueue:
     """The jobs table plus the one worker thread that runs its jobs."""
 
-    def __init__(self, settings: StudioSettings, store: Store, library: ModelLibrary):
-        self.settings, self.store, self.library = settings, store, library
+    def __init__(self, settings: StudioSettings, store: Store, library: ModelLibrary,
+                 make_images: Callable[..., list[int]] | None = None):
+        # make_images(author_id, model, n, seed, truncation, no_copies) -> artwork ids (generate jobs)
+        self.settings, self.store, self.library, self.make_images = settings, store, library, make_images
         self._lock = threading.RLock()
         self._wake = threading.Condition(self._lock)
         self._thread: threading.Thread | None = None
@@ -207,6 +217,9 @@ class JobQueue:
         with self.store.read() as c:
             rows = c.execute("SELECT * FROM jobs WHERE status = 'running'").fetchall()
         for row in rows:
+            if row["kind"] == "generate":                           # its count of images made is saved
+                self._set(row["id"], "queued", error=None)
+                continue
             run_dir = self.settings.runs_dir / row["name"]
             if row["pid"]:
                 _stop_leftover(int(row["pid"]), run_dir, self.settings.job_stop_timeout_s)
@@ -257,6 +270,29 @@ class JobQueue:
             self._wake.notify_all()
         return self.get(int(jid))
 
+    def submit_generate(self, author: int, params: dict) -> dict:
+        """Queue a long generation: `params` are generate's (`model`, `n`, `seed`, `truncation`, `no_copies`)."""
+        from ..pipelines import GeneratePipeline
+
+        params = dict(params)
+        model = params.pop("model", "starter")
+        if not isinstance(model, str):
+            raise UserError("params: model must be 'starter' or a run folder's name")
+        self.library.folder(model)
+        p = GeneratePipeline.resolve(**{"no_copies": True, **params})
+        if p["n"] > MAX_GENERATE:
+            raise UserError(f"params: n={p['n']} is out of range [1, {MAX_GENERATE}]")
+        spec = {"model": model, "n": p["n"], "seed": p["seed"], "truncation": p["truncation"],
+                "no_copies": p["no_copies"], "steps": p["n"], "params": {"model": model, **params}}
+        with self._lock, self.store.tx() as c:
+            seq = c.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs").fetchone()[0]
+            t = now_iso()
+            jid = c.execute("INSERT INTO jobs (kind, status, params, owner, created, updated, seq, progress) "
+                            "VALUES ('generate', 'queued', ?, ?, ?, ?, ?, ?)",
+                            (json.dumps(spec), author, t, t, seq, json.dumps({"done": 0}))).lastrowid
+            self._wake.notify_all()
+        return self.get(int(jid))
+
     def get(self, jid: int, history: bool = False) -> dict:
         return self._json(self._row(jid), history)
 
@@ -268,6 +304,8 @@ class JobQueue:
 
     def _json(self, row, history: bool = False) -> dict:
         spec = json.loads(row["params"])
+        if row["kind"] == "generate":
+            return self._generate_json(row, spec, history)
         run_dir = self.settings.runs_dir / row["name"]
         records = tail_records(run_dir / "metrics.jsonl", HISTORY if history else 20)
         last = records[-1] if records else {}
@@ -287,6 +325,20 @@ class JobQueue:
                "data": spec["data"], "params": spec["params"]}
         if history:
             out["history"] = [{"step": r["step"], **losses_of(r)} for r in records]
+        return out
+
+    def _generate_json(self, row, spec: dict, history: bool) -> dict:
+        prog = json.loads(row["progress"] or "{}")
+        done, last = int(prog.get("done", 0)), prog.get("last_artwork")
+        rate = prog.get("sec_per_image")
+        eta = round((spec["n"] - done) * rate, 1) if row["status"] == "running" and rate else None
+        out = {"id": row["id"], "kind": "generate", "name": spec["model"], "state": row["status"], "step": done,
+               "steps": spec["n"], "eta_s": eta, "losses": {}, "author": row["author"], "created": row["created"],
+               "updated": row["updated"], "error": row["error"],
+               "sample_url": f"/api/artworks/{last}/image" if last else None, "model": spec["model"],
+               "data": None, "params": spec["params"], "artworks": prog.get("artworks", [])}
+        if history:
+            out["history"] = []
         return out
 
     # -- pause, resume, cancel --------------------------------------------------------------------------
@@ -337,7 +389,7 @@ class JobQueue:
                 if self._closing:
                     return
             try:
-                self._run(job)
+                self._run_generate(job) if job["kind"] == "generate" else self._run(job)
             except Exception as e:              # a bug here must not stop the queue
                 log.exception("job %s", job["id"])
                 with self._lock:
@@ -407,6 +459,58 @@ class JobQueue:
                 self._set(jid, "failed", pid=None, error=_last_line(logfile) or f"the trainer exited with {rc}")
             self._current, self._stop = None, None
             self._finished.notify_all()
+
+
+    def _run_generate(self, job) -> None:
+        """Chunks of ordinary generate calls; the count is saved after each, so a stop loses nothing."""
+        jid, spec = job["id"], json.loads(job["params"])
+        prog = json.loads(job["progress"] or "{}")
+        done = int(prog.get("done", 0))
+        stop, error = None, None
+        while done < spec["n"]:
+            with self._lock:
+                stop = self._stop
+            if stop:
+                break
+            count = min(GENERATE_CHUNK, spec["n"] - done)
+            t0 = time.monotonic()
+            try:
+                ids = self.make_images(job["owner"], spec["model"], count, spec["seed"] + done, spec["truncation"],
+                                       spec["no_copies"])
+            except UserError as e:
+                error = str(e)
+                break
+            done += count
+            prog = {"done": done, "last_artwork": ids[-1], "sec_per_image": (time.monotonic() - t0) / count,
+                    "artworks": (prog.get("artworks", []) + ids)[-GENERATE_CHUNK:]}
+            with self.store.tx() as c:
+                c.execute("UPDATE jobs SET progress = ?, updated = ? WHERE id = ?", (json.dumps(prog), now_iso(), jid))
+        with self._lock:
+            stop = self._stop
+            if error is not None:
+                self._set(jid, "failed", error=error[:500])
+            elif done >= spec["n"]:
+                self._set(jid, "done", error=None)
+            else:
+                self._set(jid, {"pause": "paused", "cancel": "cancelled"}.get(stop, "running"))
+            self._current, self._stop = None, None
+            self._finished.notify_all()
+
+
+def make_images(studio, author: int | None, model: str, n: int, seed: int, truncation: float,
+                no_copies: bool) -> list[int]:
+    """One chunk of a generate job: the generate pipeline (with the copy guard when asked), stored as
+    artworks of `author`; their ids."""
+    from ..pipelines import GeneratePipeline, Output
+    from .auth import User
+    from .routes.create import store_outputs
+
+    handle = studio.models.load(model)
+    guard = studio.generator.guard(model, handle) if no_copies else None
+    out = GeneratePipeline(handle, copy_check=guard).run(n=n, seed=seed, truncation=truncation, batch_size=n,
+                                                         no_copies=no_copies)
+    user = User(author, "", "editor")
+    return [a["id"] for a in store_outputs(studio, user, model, Output(out.images[:-1], out.recipes[:-1]))]
 
 
 def _last_line(path: Path) -> str | None:

@@ -15,6 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from ...errors import UserError
 from ..auth import User, editor, viewer
 from ..jobs import FINAL, MAX_STEPS, JobConflict
 from ..uploads import UploadTooLarge, unpack_zip
@@ -25,15 +26,17 @@ JobId = Annotated[int, PathParam(ge=1, le=2**62, description="the job's id")]
 
 class NewJob(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    kind: Literal["train"] = Field("train", description="train (the only kind so far)")
-    name: str = Field(min_length=1, max_length=100, description="the run's folder name under DATA_DIR/runs; "
-                      "the model appears under this name in /api/models")
-    data: str = Field(min_length=1, max_length=1000, description="an upload id (POST /api/uploads), 'builtin' "
-                      "(the built-in landscapes) or a folder inside the studio's data dir")
-    steps: int = Field(ge=1, le=MAX_STEPS, description="optimizer steps of the run")
+    kind: Literal["train", "generate"] = Field("train", description="train (a run) or generate (many images; "
+                                               "give only params: model, n, seed, truncation, no_copies)")
+    name: str | None = Field(None, min_length=1, max_length=100, description="train: the run's folder name "
+                             "under DATA_DIR/runs; the model appears under this name in /api/models")
+    data: str | None = Field(None, min_length=1, max_length=1000, description="train: an upload id (POST "
+                             "/api/uploads), 'builtin' (the built-in landscapes) or a folder inside the data dir")
+    steps: int | None = Field(None, ge=1, le=MAX_STEPS, description="train: optimizer steps of the run")
     params: dict[str, bool | int | float | str] = Field(
         default_factory=dict, max_length=64,
-        description="config settings, e.g. {\"resolution\": 32, \"batch_size\": 8, \"gan.lr_g\": 0.0002}")
+        description="train: config settings, e.g. {\"resolution\": 32, \"batch_size\": 8, \"gan.lr_g\": 0.0002}; "
+                    "generate: {\"model\": \"starter\", \"n\": 500, \"seed\": 0, \"truncation\": 1.0}")
 
 
 def _queue(request: Request):
@@ -74,8 +77,18 @@ def _unpack(settings, file: UploadFile) -> dict:
 
 @router.post("/api/jobs", status_code=201)
 def new_job(body: NewJob, request: Request, user: User = Depends(editor)) -> dict:
-    """Queue a training run. It starts when the jobs before it are done (one runs at a time)."""
-    return _conflict(_queue(request).submit_train, user.id, body.name, body.data, body.steps, body.params)
+    """Queue a training run or a long generation. It starts when the jobs before it are done (one runs at a
+    time)."""
+    queue = _queue(request)
+    if body.kind == "generate":
+        if body.name is not None or body.data is not None or body.steps is not None:
+            raise UserError("kind generate: give only params (model, n, seed, truncation, no_copies); name, data "
+                            "and steps are for train jobs")
+        return queue.submit_generate(user.id, body.params)
+    missing = [k for k in ("name", "data", "steps") if getattr(body, k) is None]
+    if missing:
+        raise UserError(f"{missing[0]}: a train job needs name, data and steps")
+    return _conflict(queue.submit_train, user.id, body.name, body.data, body.steps, body.params)
 
 
 @router.get("/api/jobs")
