@@ -10,7 +10,6 @@ import time
 import zipfile
 
 import pytest
-from PIL import Image
 
 from conftest import PASSWORD, Studio, make_settings
 
@@ -163,7 +162,8 @@ def test_jobs_lost_before_a_checkpoint_are_marked_interrupted_and_failures_are_r
     try:
         owner = s.owner()
         (settings.data_dir / "empty").mkdir()
-        jid = owner.post("/api/jobs", json={"name": "nothing", "data": "empty", "steps": 5, "params": TINY}).json()["id"]
+        body = {"name": "nothing", "data": "empty", "steps": 5, "params": TINY}
+        jid = owner.post("/api/jobs", json=body).json()["id"]
         job = wait_for(owner, jid, lambda j: j["state"] == "failed")
         assert job["error"] and "\n" not in job["error"] and "image" in job["error"], job
         # a job the database says is running, with no checkpoint (the studio died during its start)
@@ -212,7 +212,8 @@ def test_bad_jobs_are_refused_with_one_line(jobs_studio, tmp_path):
         r = owner.post("/api/jobs", json={**ok, **change})
         assert r.status_code == status and word in r.json()["detail"], (change, r.status_code, r.text)
         assert "\n" not in r.json()["detail"]
-    assert owner.post("/api/jobs", content=b"{not json", headers={"content-type": "application/json"}).status_code == 422
+    r = owner.post("/api/jobs", content=b"{not json", headers={"content-type": "application/json"})
+    assert r.status_code == 422
     assert viewer.post("/api/jobs", json=ok).status_code == 403
     assert owner.get("/api/jobs").json() == {"items": []}
     r = owner.post("/api/jobs", json=ok)
