@@ -33,19 +33,49 @@ def test_train_writes_a_complete_music_run(cli, midi_dir, tmp_path, music_tiny):
     assert set(vectors) == {"density", "pitch", "range", "stepwise", "latent.mean", "latent.std"} and vectors["pitch"].shape == (8,)
 
 
-def test_sixteen_bar_run_uses_the_hierarchical_decoder(cli, midi_dir, tmp_path, music_tiny):
-    # the tunes are 6 bars long: 16-bar windows need longer ones
+@pytest.fixture(scope="module")
+def long_midi(tmp_path_factory):
+    """Six 20-bar tunes: long enough for 8- and 16-bar windows (the shared fixture's are 6 bars)."""
     from artforge.io.midi import write_midi
     from melodies import random_walk_melody
-    long = tmp_path / "long"
-    long.mkdir()
+    folder = tmp_path_factory.mktemp("long")
     for i in range(6):
-        write_midi([random_walk_melody(i, bars=20)], long / f"t{i}.mid")
+        write_midi([random_walk_melody(i, bars=20)], folder / f"t{i}.mid")
+    return folder
+
+
+def test_sixteen_bar_run_can_use_the_token_level_hierarchical_decoder(cli, long_midi, tmp_path, music_tiny):
     run = tmp_path / "run16"
-    assert cli("train", "music", long, "--run", run, "--bars", 16, "--steps", 2, "--quiet", *music_tiny,
-               "data.val_percent=0") == 0
+    assert cli("train", "music", long_midi, "--run", run, "--bars", 16, "--steps", 2, "--quiet", *music_tiny,
+               "data.val_percent=0", "model.decoder=hierarchical") == 0
     cfg = json.loads((run / "config.json").read_text())
-    assert cfg["model"]["steps"] == 256 and cfg["model"]["hierarchical"] is True
+    assert cfg["arch"] == "musicvae" and cfg["model"]["steps"] == 256 and cfg["model"]["hierarchical"] is True
+
+
+def test_long_melodies_are_played_by_a_trained_two_bar_model(cli, midi_dir, long_midi, tmp_path, music_tiny, capsys):
+    from artforge.models.pretrained import from_pretrained
+    seg, run = tmp_path / "seg", tmp_path / "run16"
+    assert cli("train", "music", midi_dir, "--run", seg, "--bars", 2, "--steps", 2, "--quiet", *music_tiny) == 0
+    assert cli("train", "music", long_midi, "--run", run, "--bars", 16, "--steps", 4, "--quiet", *music_tiny,
+               f"model.segment_model={seg}", "model.top_hidden=16", "eval.every=2") == 0
+    cfg = json.loads((run / "config.json").read_text())
+    assert cfg["arch"] == "musicvae-segments" and cfg["model"]["steps"] == 256
+    model = from_pretrained(run)
+    two_bar = load_file(str(seg / "model.safetensors"))
+    for k, v in model.segment.state_dict().items():         # the segment model is used as trained
+        assert torch.equal(v, two_bar[k]), k
+    assert model.latent_std.ne(1).any(), "the segment latents' statistics were measured"
+    logged = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert any("loss/latent" in r for r in logged) and any("val_acc_teacher_forced" in r for r in logged)
+    out = tmp_path / "out"
+    assert cli("music", "sample", run, "-n", 2, "--seed", 1, "--out", out) == 0
+    assert len(list(out.glob("*.mid"))) == 2
+    # a 16-bar model cannot be built on a model that is not a flat 2-bar one
+    capsys.readouterr()
+    assert cli("train", "music", long_midi, "--run", tmp_path / "bad", "--bars", 16, "--steps", 1, "--quiet",
+               *music_tiny, f"model.segment_model={run}") == 2
+    err = capsys.readouterr().err
+    assert "model.segment_model" in err and err.count("\n") == 1 and not (tmp_path / "bad").exists()
 
 
 def test_music_vae_overfits_a_few_melodies(midi_dir):
@@ -76,7 +106,8 @@ def test_kl_free_bits_and_schedules():
     assert task.schedule(0) == (0.0, 0.0)
     assert task.schedule(50) == pytest.approx((0.1, 0.4)) and task.schedule(500) == pytest.approx((0.2, 0.4))
     assert free_bits(exp) == 48.0
-    assert free_bits(apply_overrides(MusicExperiment(), ["data.bars=16"])) == 256.0
+    assert free_bits(apply_overrides(MusicExperiment(), ["data.bars=16"])) == 1024.0
+    assert free_bits(apply_overrides(MusicExperiment(), ["data.bars=16", "model.decoder=hierarchical"])) == 256.0
 
 
 def test_resumed_music_run_equals_uninterrupted_run(cli, midi_dir, tmp_path, music_tiny):

@@ -7,6 +7,8 @@ Decoder, 16 bars: the hierarchical one: a "conductor" LSTM turns z into one embe
 bottom LSTM plays each bar from its embedding alone. Each bar starts from a START token rather than from
 the last note of the bar before, so all bars decode side by side: a 16-bar melody is 16 sequential LSTM
 steps, not 256 (the same separation the paper uses to force the decoder to listen to the conductor).
+SegmentVAE, the default for 16 bars: the same conductor hierarchy over 2-bar segments, played by a trained
+2-bar MusicVAE (see its docstring).
 
 >>> m = MusicVAE(MusicVAEConfig(steps=32, z_dim=16, enc_hidden=32, dec_hidden=32, embed_dim=8))
 >>> x = torch.randint(0, 90, (4, 32))
@@ -19,7 +21,7 @@ torch.Size([2, 32])
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
@@ -39,6 +41,7 @@ class MusicVAEConfig:
     dec_layers: int = 2
     conductor_hidden: int = 256
     conductor_dim: int = 128        # the embedding of one bar, passed to the bottom decoder
+    encoder_pool: str = "last"      # hierarchical encoder: z from the bar LSTM's last states, or "bars": from all
 
     @property
     def bars(self) -> int:
@@ -56,8 +59,14 @@ class Encoder(nn.Module):
         self.lstm = nn.LSTM(c.embed_dim, c.enc_hidden, batch_first=True, bidirectional=True)
         self.bar_lstm = (nn.LSTM(2 * c.enc_hidden, c.enc_hidden, batch_first=True, bidirectional=True)
                          if c.hierarchical else None)
-        self.to_mu = nn.Linear(2 * c.enc_hidden, c.z_dim)
-        self.to_logvar = nn.Linear(2 * c.enc_hidden, c.z_dim)
+        if c.encoder_pool not in ("last", "bars"):
+            raise ValueError(f"encoder_pool={c.encoder_pool!r}: choose last or bars")
+        # "bars": z reads every bar's context vector, not only the two final states, so a long melody does
+        # not have to squeeze through one recurrent state of 2 * enc_hidden numbers.
+        self.pool_bars = c.hierarchical and c.encoder_pool == "bars"
+        width = 2 * c.enc_hidden * (c.bars if self.pool_bars else 1)
+        self.to_mu = nn.Linear(width, c.z_dim)
+        self.to_logvar = nn.Linear(width, c.z_dim)
 
     @staticmethod
     def _summary(lstm: nn.LSTM, x: torch.Tensor) -> torch.Tensor:
@@ -70,7 +79,11 @@ class Encoder(nn.Module):
             h = self._summary(self.lstm, self.embed(x))
         else:
             bars = self._summary(self.lstm, self.embed(x.reshape(-1, STEPS_PER_BAR)))    # (B*U, 2H)
-            h = self._summary(self.bar_lstm, bars.reshape(B, -1, bars.shape[-1]))      # (B, 2H)
+            bars = bars.reshape(B, -1, bars.shape[-1])
+            if self.pool_bars:
+                h = self.bar_lstm(bars)[0].reshape(B, -1)                               # (B, U*2H)
+            else:
+                h = self._summary(self.bar_lstm, bars)                                  # (B, 2H)
         return self.to_mu(h), self.to_logvar(h)
 
 
@@ -189,3 +202,141 @@ def gumbel_noise(batch: int, steps: int, classes: int, generator: torch.Generato
     """Standard Gumbel noise (batch, steps, classes): -log(-log(u)), u uniform in (0, 1)."""
     u = torch.rand(batch, steps, classes, generator=generator).clamp_(1e-10, 1.0 - 1e-7)
     return (-torch.log(-torch.log(u))).to(device)
+
+
+@dataclass
+class SegmentVAEConfig:
+    steps: int = 256                # tokens per melody: a whole number of the segment model's melodies
+    segment: MusicVAEConfig = field(default_factory=MusicVAEConfig)    # the 2-bar model that plays segments
+    hidden: int = 512               # top encoder (both directions together) and conductor width
+    z_dim: int = 256
+    max_weight: float = 100.0       # cap on a segment latent dimension's weight in the latent loss
+
+    @property
+    def segments(self) -> int:
+        return self.steps // self.segment.steps
+
+    @property
+    def n_classes(self) -> int:
+        return self.segment.n_classes
+
+
+class SegmentVAE(nn.Module):
+    """A hierarchical MusicVAE for long melodies built on a trained 2-bar one (the "segment model").
+
+    The melody is cut into 2-bar segments; the segment model's encoder turns each into its latent, a
+    bidirectional LSTM over those latents gives q(z|x), and the conductor LSTM turns z back into one latent
+    per segment, which the segment model's decoder plays. It is MusicVAE's conductor hierarchy with 2-bar
+    subsequences instead of 1-bar ones and a bottom level that was trained first, on its own: the top is
+    then trained to reproduce the segment latents (a weighted squared error, each dimension weighted by
+    how precisely the segment decoder needs it: (spread of the latent / its posterior sigma)^2), which
+    takes minutes where learning the same through the token loss took hours (docs/models.md).
+
+    Same interface as MusicVAE: encode, decode, decode_logits, shifted_inputs, forward.
+    """
+
+    def __init__(self, config: SegmentVAEConfig):
+        super().__init__()
+        self.config = c = config
+        seg = c.segment
+        if seg.hierarchical or c.steps % seg.steps or c.steps <= seg.steps:
+            raise ValueError(f"steps={c.steps} must be a multiple (>1) of a flat segment model's {seg.steps} steps")
+        if c.hidden % 2:
+            raise ValueError(f"hidden={c.hidden} must be even (the encoder is bidirectional)")
+        self.segment = MusicVAE(seg)
+        S, H, n = seg.z_dim, c.hidden, c.segments
+        # Statistics of the segment latents over the training set (set by `fit_latent_stats` before training).
+        self.register_buffer("latent_mean", torch.zeros(S))
+        self.register_buffer("latent_std", torch.ones(S))
+        self.register_buffer("latent_weight", torch.ones(S))
+        self.enc = nn.LSTM(S, H // 2, batch_first=True, bidirectional=True)
+        self.to_mu = nn.Linear(n * H, c.z_dim)
+        self.to_logvar = nn.Linear(n * H, c.z_dim)
+        self.init = nn.Linear(c.z_dim, 2 * H)
+        self.conductor = nn.LSTM(c.z_dim, H, batch_first=True)
+        self.out = nn.Linear(H, S)
+
+    @property
+    def decoder(self) -> BarDecoder:
+        return self.segment.decoder
+
+    def freeze_segment(self) -> None:
+        self.segment.requires_grad_(False).eval()
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        if not any(p.requires_grad for p in self.segment.parameters()):
+            self.segment.eval()                             # a frozen segment model stays in eval mode
+        return self
+
+    def _segments(self, x: torch.Tensor) -> torch.Tensor:
+        return x.reshape(-1, self.config.segment.steps)
+
+    @torch.no_grad()
+    def segment_posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(mu, logvar) of each segment under the segment model, (B, n, S) each."""
+        mu, logvar = self.segment.encode(self._segments(x))
+        n = self.config.segments
+        return mu.reshape(-1, n, mu.shape[-1]), logvar.reshape(-1, n, mu.shape[-1])
+
+    @torch.no_grad()
+    def fit_latent_stats(self, windows: torch.Tensor, batch_size: int = 512) -> None:
+        """Set the segment latents' mean, spread and loss weights from training windows (N, steps)."""
+        mus, sig = [], []
+        for i in range(0, len(windows), batch_size):
+            mu, logvar = self.segment_posterior(windows[i:i + batch_size].to(self.latent_mean.device))
+            mus.append(mu.reshape(-1, mu.shape[-1]))
+            sig.append(torch.exp(0.5 * logvar).reshape(-1, mu.shape[-1]))
+        mu, sigma = torch.cat(mus), torch.cat(sig)
+        std = mu.std(0).clamp(min=1e-4)
+        self.latent_mean.copy_(mu.mean(0))
+        self.latent_std.copy_(std)
+        self.latent_weight.copy_(((std / sigma.mean(0)) ** 2).clamp(max=self.config.max_weight))
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        u = (self.segment_posterior(x)[0] - self.latent_mean) / self.latent_std
+        y = self.enc(u)[0].reshape(len(u), -1)
+        return self.to_mu(y), self.to_logvar(y)
+
+    def conduct(self, z: torch.Tensor) -> torch.Tensor:
+        """z (B, z_dim) -> normalised segment latents (B, n, S)."""
+        h, c = torch.tanh(self.init(z)).chunk(2, dim=-1)
+        y, _ = self.conductor(z[:, None, :].expand(-1, self.config.segments, -1),
+                              (h[None].contiguous(), c[None].contiguous()))
+        return self.out(y)
+
+    def segment_latents(self, z: torch.Tensor) -> torch.Tensor:
+        """z -> the latents (B * n, S) the segment model decodes."""
+        u = self.conduct(z)
+        return (u * self.latent_std + self.latent_mean).reshape(-1, u.shape[-1])
+
+    def latent_loss(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(weighted squared error of the conducted segment latents per melody, mu, logvar)."""
+        target = (self.segment_posterior(x)[0] - self.latent_mean) / self.latent_std
+        y = self.enc(target)[0].reshape(len(x), -1)
+        mu, logvar = self.to_mu(y), self.to_logvar(y)
+        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+        err = ((self.conduct(z) - target) ** 2 * self.latent_weight).sum((1, 2))
+        return err, mu, logvar
+
+    def shifted_inputs(self, x: torch.Tensor) -> torch.Tensor:
+        return self.segment.shifted_inputs(self._segments(x)).reshape(x.shape[0], -1)
+
+    def decode_logits(self, z: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
+        logits = self.segment.decode_logits(self.segment_latents(z), self._segments(inputs))
+        return logits.reshape(z.shape[0], self.config.steps, -1)
+
+    def forward(self, x: torch.Tensor, z: torch.Tensor | None = None):
+        mu, logvar = self.encode(x)
+        if z is None:
+            z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar) if self.training else mu
+        return self.decode_logits(z, self.shifted_inputs(x)), mu, logvar
+
+    @torch.no_grad()
+    def decode(self, z: torch.Tensor, temperature: float = 0.0, generator: torch.Generator | None = None,
+               gumbel: torch.Tensor | None = None) -> torch.Tensor:
+        if temperature > 0 and gumbel is None:
+            gumbel = gumbel_noise(z.shape[0], self.config.steps, self.config.segment.n_classes, generator, z.device)
+        if gumbel is not None:
+            gumbel = gumbel.reshape(-1, self.config.segment.steps, gumbel.shape[-1])
+        return self.segment.decode(self.segment_latents(z), temperature, gumbel=gumbel).reshape(z.shape[0], -1)

@@ -53,7 +53,9 @@ def build_from_config(config: dict) -> nn.Module:
     family = config.get("family")
     if family == "music":
         from ..config import from_dict
-        from .musicvae import MusicVAE, MusicVAEConfig
+        from .musicvae import MusicVAE, MusicVAEConfig, SegmentVAE, SegmentVAEConfig
+        if config.get("arch") == "musicvae-segments":
+            return SegmentVAE(from_dict(SegmentVAEConfig, config["model"]))
         return MusicVAE(from_dict(MusicVAEConfig, config["model"]))
     if family != "gan":
         raise RunError(f"model family '{family}' cannot be loaded by this artforge")

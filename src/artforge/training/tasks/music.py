@@ -20,13 +20,15 @@ import torch
 import torch.nn.functional as F
 
 from ... import __version__
-from ...config import to_dict
-from ...data.melody import ATTRIBUTES, attribute_values
+from ...config import from_dict, to_dict
+from ...data.melody import ATTRIBUTES, STEPS_PER_BAR, attribute_values
 from ...data.music import MelodySplit, MusicDataConfig, load_melodies
 from ...errors import ConfigError, RunError
 from ...io.weights import save_weights
 from ...metrics.melody import reconstruction
-from ...models.musicvae import MusicVAE, MusicVAEConfig
+from ...models.musicvae import MusicVAE, MusicVAEConfig, SegmentVAE, SegmentVAEConfig
+from ...io.weights import CONFIG_NAME, load_config
+from ...models.pretrained import from_pretrained, resolve_model_dir
 from ..callbacks import ExportWeights, MetricsLog
 from ..loop import Callback, Loop, Phase, TrainConfig
 from ..run import run_loop
@@ -34,7 +36,7 @@ from ..run import run_loop
 
 @dataclass
 class MusicModelConfig:
-    decoder: str = "auto"           # auto (flat for 2 bars, hierarchical for 16) | flat | hierarchical
+    decoder: str = "auto"           # auto (flat for 2 bars, segments for longer) | flat | hierarchical | segments
     embed_dim: int = 64
     enc_hidden: int = 128
     z_dim: int = 0                  # 0 = 128 for 2 bars, 256 for 16 bars
@@ -42,6 +44,9 @@ class MusicModelConfig:
     dec_layers: int = 0             # 0 = 2 for 2 bars, 1 for 16 (a bar's 16 steps need less; 1.7x faster)
     conductor_hidden: int = 256
     conductor_dim: int = 128
+    encoder_pool: str = "auto"      # hierarchical: z from every bar's summary ("bars", default) or the last states
+    segment_model: str = "starter:melody-2bar"  # segments: the trained 2-bar model (run or starter) that plays them
+    top_hidden: int = 512           # segments: width of the encoder over segment latents and of the conductor
 
 
 @dataclass
@@ -50,6 +55,7 @@ class VAELossConfig:
     beta: float = 0.2               # weight of the KL term once warmed up
     kl_warmup: int = 1000           # steps over which beta rises from 0
     free_bits: float = 0.0          # nats of KL per melody left unpenalised; 0 = 48 for 2 bars, 256 for 16
+                                    # (hierarchical), 1024 for segments
     sampling_max: float = 0.5       # scheduled sampling: final probability of reading the model's own token
     sampling_rampup: int = 2000     # steps over which it rises from 0 (0 = pure teacher forcing)
 
@@ -73,18 +79,52 @@ class MusicExperiment:
     eval: MusicEvalConfig = field(default_factory=MusicEvalConfig)
 
 
-def network_config(exp: MusicExperiment) -> MusicVAEConfig:
+DECODERS = ("auto", "flat", "hierarchical", "segments")
+
+
+def decoder_kind(exp: MusicExperiment) -> str:
     m, bars = exp.model, exp.data.bars
-    if m.decoder not in ("auto", "flat", "hierarchical"):
-        raise ConfigError(f"model.decoder='{m.decoder}' is not known; choose auto, flat or hierarchical")
-    hier = m.decoder == "hierarchical" or (m.decoder == "auto" and bars >= 16)
+    if m.decoder not in DECODERS:
+        raise ConfigError(f"model.decoder='{m.decoder}' is not known; choose {', '.join(DECODERS)}")
+    if m.decoder == "auto":
+        return "segments" if bars > 2 else "flat"
+    return m.decoder
+
+
+def network_config(exp: MusicExperiment) -> MusicVAEConfig | SegmentVAEConfig:
+    m, bars = exp.model, exp.data.bars
+    kind = decoder_kind(exp)
+    if m.encoder_pool not in ("auto", "last", "bars"):
+        raise ConfigError(f"model.encoder_pool='{m.encoder_pool}' is not known; choose auto, last or bars")
+    if kind == "segments":
+        seg = segment_config(m.segment_model)
+        if exp.data.steps % seg.steps or exp.data.steps <= seg.steps:
+            raise ConfigError(f"model.segment_model={m.segment_model} plays {seg.steps // STEPS_PER_BAR}-bar "
+                              f"segments; data.bars={bars} must be a larger multiple of that")
+        return SegmentVAEConfig(steps=exp.data.steps, segment=seg, hidden=m.top_hidden, z_dim=m.z_dim or 256)
+    hier = kind == "hierarchical"
     return MusicVAEConfig(steps=exp.data.steps, hierarchical=hier, embed_dim=m.embed_dim, enc_hidden=m.enc_hidden,
                           z_dim=m.z_dim or (256 if bars >= 16 else 128), dec_hidden=m.dec_hidden,
-                          dec_layers=m.dec_layers or (1 if hier else 2), conductor_hidden=m.conductor_hidden, conductor_dim=m.conductor_dim)
+                          dec_layers=m.dec_layers or (1 if hier else 2), conductor_hidden=m.conductor_hidden,
+                          conductor_dim=m.conductor_dim,
+                          encoder_pool="bars" if m.encoder_pool == "auto" else m.encoder_pool)
+
+
+def segment_config(name: str) -> MusicVAEConfig:
+    """The architecture of the 2-bar (or any flat) music model `name` (run folder or starter)."""
+    folder = resolve_model_dir(name)
+    config = load_config(folder / CONFIG_NAME)
+    if config.get("family") != "music" or config.get("arch") != "musicvae" or config["model"].get("hierarchical"):
+        raise ConfigError(f"model.segment_model={name} is not a flat (2-bar) music model; train one with: "
+                          "artforge train music DIR --run RUN --bars 2")
+    return from_dict(MusicVAEConfig, config["model"])
 
 
 def free_bits(exp: MusicExperiment) -> float:
-    return exp.vae.free_bits or (256.0 if exp.data.bars >= 16 else 48.0)
+    if exp.vae.free_bits:
+        return exp.vae.free_bits
+    kind = decoder_kind(exp)
+    return 1024.0 if kind == "segments" else 256.0 if kind == "hierarchical" else 48.0
 
 
 class MusicTask:
@@ -93,7 +133,13 @@ class MusicTask:
     def __init__(self, exp: MusicExperiment):
         self.exp = exp
         self.net_config = network_config(exp)
-        self.modules = {"vae": MusicVAE(self.net_config)}
+        if isinstance(self.net_config, SegmentVAEConfig):
+            vae = SegmentVAE(self.net_config)
+            vae.segment.load_state_dict(from_pretrained(exp.model.segment_model).state_dict())
+            vae.freeze_segment()
+        else:
+            vae = MusicVAE(self.net_config)
+        self.modules = {"vae": vae}
         self.free_bits = free_bits(exp)
 
     def phases(self) -> list[Phase]:
@@ -107,8 +153,10 @@ class MusicTask:
         return beta, p
 
     def loss(self, phase: str, x: torch.Tensor, step: int):
-        vae: MusicVAE = self.modules["vae"]
+        vae = self.modules["vae"]
         beta, p = self.schedule(step)
+        if isinstance(vae, SegmentVAE):
+            return self._segment_loss(vae, x, beta)
         mu, logvar = vae.encode(x)
         z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
         inputs = vae.shifted_inputs(x)
@@ -125,6 +173,14 @@ class MusicTask:
         return loss, {"loss/recon": recon.detach(), "loss/kl": kl.detach(), "acc": acc, "beta": torch.tensor(beta),
                       "sampling_p": torch.tensor(p)}
 
+    def _segment_loss(self, vae: SegmentVAE, x: torch.Tensor, beta: float):
+        """Learn to reproduce the segment model's latents (its decoder stays as trained)."""
+        err, mu, logvar = vae.latent_loss(x)
+        recon = err.float().mean()
+        kl = (0.5 * (mu.float() ** 2 + logvar.float().exp() - 1 - logvar.float())).sum(1).mean()
+        loss = recon + beta * torch.clamp(kl - self.free_bits, min=0)
+        return loss, {"loss/latent": recon.detach(), "loss/kl": kl.detach(), "beta": torch.tensor(beta)}
+
     def end_step(self, batch_size: int) -> dict[str, float]:
         return {}
 
@@ -135,7 +191,8 @@ class MusicTask:
         pass
 
     def inference_config(self, dataset: dict) -> dict:
-        return {"family": "music", "arch": "musicvae", "model": to_dict(self.net_config),
+        arch = "musicvae-segments" if isinstance(self.net_config, SegmentVAEConfig) else "musicvae"
+        return {"family": "music", "arch": arch, "model": to_dict(self.net_config),
                 "artforge_version": __version__, "dataset": dataset}
 
 
@@ -231,6 +288,9 @@ def train(exp: MusicExperiment, run_dir: Path, state: dict | None = None, quiet:
     log(f"{len(data)} training windows of {exp.data.bars} bars, {len(split.val)} held out")
     torch.manual_seed(exp.train.seed)
     task = MusicTask(exp)
+    vae = task.modules["vae"]
+    if isinstance(vae, SegmentVAE) and state is None:
+        vae.fit_latent_stats(data.windows)                  # a resumed run has them in its checkpoint
     run_dir = Path(run_dir)
     dataset_info = {"manifest_sha256": data.manifest_sha256, "melodies": len(data),
                     "licence": data.manifest.get("licence", "unknown"),
