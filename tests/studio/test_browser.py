@@ -315,6 +315,26 @@ def test_explore_drag_a_latent_slider_with_live_preview_and_save(page, live):
     assert art["pipeline"] == "explore" and art["recipe"]["params"]["offsets"][0] == pytest.approx(value)
 
 
+def test_a_long_generation_goes_through_the_job_queue(page, live):
+    if not live.has("/api/jobs"):
+        pytest.skip("this server has no job queue (POST /api/jobs) yet")
+    form = page.get_by_role("form", name="Create")
+    form.get_by_label("Seed", exact=True).fill("900")
+    form.get_by_label("Count", exact=True).fill("40")
+    form.get_by_role("button", name="Queue as a job").click()
+    notice = page.get_by_role("status").filter(has_text=re.compile(r"Queued job \d+: 40 pictures from starter"))
+    expect(notice).to_be_visible()
+    notice.get_by_role("link", name="See the queue").click()
+    row = page.get_by_role("row").filter(has=page.get_by_role("link", name="40 pictures from starter"))
+    expect(row.get_by_text("done")).to_be_visible(timeout=60_000)
+    expect(row.get_by_text("40 / 40")).to_be_visible()
+    row.get_by_role("link", name="40 pictures from starter").click()
+    filters = page.get_by_role("search", name="Search the gallery")
+    expect(filters.get_by_label("Model")).to_have_value("starter")
+    filters.get_by_label("Seed").fill("939")                # the last of the 40 (seed 900 + 39)
+    expect(page.locator("#gallery-count")).to_have_text("1 picture matches")
+
+
 def _zip_of_pictures(n: int) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:

@@ -14,7 +14,11 @@ function build(root) {
   form = h("form", { class: "panel stack sticky", "aria-label": "Create" },
     h("div", { class: "field" }, h("label", { for: "create-pipeline" }, h("span", {}, "Pipeline")), pipeSelect),
     modelBox, fields, error,
-    h("button", { class: "primary", type: "submit", id: "create-go", title: "Ctrl+Enter" }, "Generate"));
+    h("div", { class: "row" },
+      h("button", { class: "primary grow", type: "submit", id: "create-go", title: "Ctrl+Enter" }, "Generate"),
+      h("button", { type: "button", id: "create-queue", "aria-describedby": "create-queue-help",
+                    onclick: e => busy(e.currentTarget, queue) }, "Queue as a job")),
+    h("p", { class: "help", id: "create-queue-help" }, "For hundreds of pictures: the Jobs queue makes them in the background and they land in the gallery."));
   form.addEventListener("submit", e => { e.preventDefault(); run(); });
   results = h("div", { "aria-live": "polite" });
   breedBox = h("div", { class: "params" });
@@ -55,7 +59,17 @@ async function show(args) {
   }
   const readOnly = !me.can("editor");
   form.querySelector("#create-go").disabled = readOnly;
+  form.querySelector("#create-queue").disabled = readOnly;
   if (readOnly) error.textContent = "You are a viewer here: you can look, not create. Ask the owner for editor rights.";
+}
+
+/** A long generation as a job in the queue (kind generate): the same params, made in chunks. */
+async function queue() {
+  error.textContent = "";
+  try {
+    const job = await api("/api/jobs", { method: "POST", json: { kind: "generate", params: { model: form.querySelector("#create-model").value, ...readParams() } } });
+    notify(`Queued job ${job.id}: ${job.steps} pictures from ${job.name}. `, "ok", h("a", { href: "#/jobs" }, "See the queue"));
+  } catch (e) { fail(e, error); }
 }
 
 async function renderForm(values, chosenModel) {
@@ -64,6 +78,7 @@ async function renderForm(values, chosenModel) {
   clear(fields);
   clear(modelBox);
   if (!p) return;
+  form.querySelector("#create-queue").hidden = form.querySelector("#create-queue-help").hidden = p.name !== "generate";
   const all = await models();
   const current = chosenModel || modelBox.dataset.model;
   const select = modelSelect(all, pipelineFamily(p), current, { id: "create-model", name: "model",

@@ -41,7 +41,8 @@ async function refresh() {
 }
 
 function row(job) {
-  const link = job.kind === "train" ? h("a", { href: `#/train/${job.id}` }, job.name || `job ${job.id}`) : job.name || `job ${job.id}`;
+  const link = job.kind === "train" ? h("a", { href: `#/train/${job.id}` }, job.name || `job ${job.id}`)
+    : h("a", { href: `#/gallery?model=${encodeURIComponent(job.name || "")}` }, `${job.steps} pictures from ${job.name}`);
   return h("tr", { dataset: { id: job.id } },
     h("td", { class: "muted" }, job.id),
     h("td", {}, link, job.error ? h("div", { class: "form-error small" }, job.error) : null),

@@ -8,7 +8,8 @@ let form, formError, monitor, watching = null;
 
 /** Pause / Resume / Cancel buttons for a job, enabled by its state; `changed(job)` gets the new state. */
 export function jobControls(job, changed) {
-  const act = (verb, label, cls) => h("button", { type: "button", class: cls, "aria-label": `${label} job ${job.name || job.id}`,
+  const who = job.kind === "train" && job.name ? job.name : job.id;
+  const act = (verb, label, cls) => h("button", { type: "button", class: cls, "aria-label": `${label} job ${who}`,
     disabled: !allowed(job.state, verb) || !me.can("editor"),
     onclick: e => busy(e.currentTarget, async () => {
       try { changed(await api(`/api/jobs/${job.id}/${verb}`, { method: "POST" })); } catch (err) { fail(err); }
