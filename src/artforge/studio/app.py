@@ -134,6 +134,16 @@ async def _too_large(limit: int, send) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+class PageFiles(StaticFiles):
+    """The page's files, revalidated on every load (a 304 when unchanged), so the browser never keeps running
+    the scripts of an older artforge after an upgrade."""
+
+    def file_response(self, *args, **kwargs):
+        response = super().file_response(*args, **kwargs)
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+
+
 def create_app(settings: StudioSettings) -> FastAPI:
     """The studio app for one data dir."""
     from .routes import account, create, explore, gallery, jobs, library
@@ -158,7 +168,7 @@ def create_app(settings: StudioSettings) -> FastAPI:
     _error_handlers(app)
 
     # The page's scripts, styles and icons (plain files, no build step), and the page itself.
-    app.mount("/static", StaticFiles(packages=[("artforge.studio", "static")]), name="static")
+    app.mount("/static", PageFiles(packages=[("artforge.studio", "static")]), name="static")
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def index() -> str:
