@@ -91,10 +91,14 @@ def test_concurrent_requests_through_the_app(tmp_path, batching):
 def test_the_real_copy_guard_runs_for_the_starter(tmp_path):
     """Without a stand-in: the starter's own index and the feature network judge each image."""
     s = Studio(make_settings(tmp_path / "d", copy_check_factory=None))
-    r = s.owner().post("/api/generate", json={"n": 2, "seed": 1, "no_copies": False})
+    owner = s.owner()
+    r = owner.post("/api/generate", json={"n": 2, "seed": 1, "no_copies": True})
     assert r.status_code == 201, r.text
     verdict = r.json()["artworks"][0]["recipe"]["params"]["copy_check"]
     assert set(verdict) >= {"flagged", "nearest_train", "feat_distance"}
+    # asked for without the guard, the images are not judged (and cost no feature-network pass)
+    r = owner.post("/api/generate", json={"n": 2, "seed": 1, "no_copies": False})
+    assert r.status_code == 201 and "copy_check" not in r.json()["artworks"][0]["recipe"]["params"]
     s.close()
 
 

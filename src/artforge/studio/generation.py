@@ -14,7 +14,6 @@ from typing import Callable
 
 import torch
 
-from ..models.pretrained import STARTER
 from ..pipelines import GeneratePipeline, Output
 from ..pipelines.base import latents
 from ..pipelines.generate import batch_invariant_forward
@@ -77,7 +76,7 @@ class Generator:
         results: list[Output | Exception | None] = [None] * len(requests)
         groups: dict[tuple[str, bool], list[int]] = {}
         for i, r in enumerate(requests):
-            groups.setdefault((r.model, r.no_copies or r.model == STARTER), []).append(i)
+            groups.setdefault((r.model, r.no_copies), []).append(i)
         for (name, no_copies), idx in groups.items():
             try:
                 outs = self._group(name, no_copies, [requests[i] for i in idx])
