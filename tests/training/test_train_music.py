@@ -146,3 +146,19 @@ def test_fine_tune_starts_from_another_models_weights(cli, midi_dir, tmp_path, m
     err = capsys.readouterr().err
     assert "train.init_from" in err and "do not fit" in err and err.count("\n") == 1
     assert not (tmp_path / "c").exists(), "a run refused at the start leaves no folder behind"
+
+
+def test_segment_encodings_are_remembered_between_steps(one_thread):
+    exp = apply_overrides(MusicExperiment(), ["data.bars=16", "model.top_hidden=16", "model.z_dim=8"])
+    task = MusicTask(exp)
+    vae = task.modules["vae"]
+    x = torch.randint(2, 90, (3, 256))
+    first = task._segment_mu(vae, x)
+    assert torch.allclose(first, vae.segment_posterior(x)[0], atol=1e-6) and len(task._latents) == 3
+    calls = []
+    vae.segment.encoder.register_forward_hook(lambda *a: calls.append(1))
+    again = task._segment_mu(vae, torch.cat([x[1:], torch.randint(2, 90, (1, 256))]))
+    assert torch.equal(again[:2], first[1:]) and len(calls) == 1 and len(task._latents) == 4
+    task.max_cached = 4                                 # full: new melodies are encoded but not kept
+    task._segment_mu(vae, torch.randint(2, 90, (2, 256)))
+    assert len(task._latents) == 4

@@ -310,9 +310,13 @@ class SegmentVAE(nn.Module):
         u = self.conduct(z)
         return (u * self.latent_std + self.latent_mean).reshape(-1, u.shape[-1])
 
-    def latent_loss(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(weighted squared error of the conducted segment latents per melody, mu, logvar)."""
-        target = (self.segment_posterior(x)[0] - self.latent_mean) / self.latent_std
+    def latent_loss(self, x: torch.Tensor, segment_mu: torch.Tensor | None = None
+                    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(weighted squared error of the conducted segment latents per melody, mu, logvar); `segment_mu`
+        (B, n, S): the segment model's encodings of x when the caller already has them."""
+        if segment_mu is None:
+            segment_mu = self.segment_posterior(x)[0]
+        target = (segment_mu - self.latent_mean) / self.latent_std
         y = self.enc(target)[0].reshape(len(x), -1)
         mu, logvar = self.to_mu(y), self.to_logvar(y)
         z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)

@@ -140,6 +140,8 @@ class MusicTask:
         else:
             vae = MusicVAE(self.net_config)
         self.modules = {"vae": vae}
+        self._latents: dict[int, torch.Tensor] = {}         # segments: melody hash -> segment latents
+        self.max_cached = 250_000                            # melodies (about 1 GB for 8 x 128 latents)
         self.free_bits = free_bits(exp)
 
     def phases(self) -> list[Phase]:
@@ -175,11 +177,25 @@ class MusicTask:
 
     def _segment_loss(self, vae: SegmentVAE, x: torch.Tensor, beta: float):
         """Learn to reproduce the segment model's latents (its decoder stays as trained)."""
-        err, mu, logvar = vae.latent_loss(x)
+        err, mu, logvar = vae.latent_loss(x, self._segment_mu(vae, x))
         recon = err.float().mean()
         kl = (0.5 * (mu.float() ** 2 + logvar.float().exp() - 1 - logvar.float())).sum(1).mean()
         loss = recon + beta * torch.clamp(kl - self.free_bits, min=0)
         return loss, {"loss/latent": recon.detach(), "loss/kl": kl.detach(), "beta": torch.tensor(beta)}
+
+    def _segment_mu(self, vae: SegmentVAE, x: torch.Tensor) -> torch.Tensor:
+        """The frozen segment encoder's answer for each melody of the batch, remembered: a melody (in one
+        transposition) comes back every epoch, and encoding its segments is most of a training step."""
+        keys = [hash(row.tobytes()) for row in x.cpu().numpy()]
+        new = [i for i, k in enumerate(keys) if k not in self._latents]
+        if new:
+            mu = vae.segment_posterior(x[new])[0].cpu()
+            if len(self._latents) + len(new) <= self.max_cached:
+                self._latents.update((keys[i], m) for i, m in zip(new, mu))
+            else:                                       # full: use these once, remember nothing more
+                fresh = dict(zip((keys[i] for i in new), mu))
+                return torch.stack([self._latents.get(k, fresh.get(k)) for k in keys]).to(x.device)
+        return torch.stack([self._latents[k] for k in keys]).to(x.device)
 
     def end_step(self, batch_size: int) -> dict[str, float]:
         return {}
