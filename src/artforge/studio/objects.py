@@ -19,6 +19,8 @@ from pathlib import Path
 from ..io.atomic import atomic_write_bytes
 
 _SHA = re.compile(r"[0-9a-f]{64}")
+# An artwork's other files (store.py's `media` table), by kind: file suffix and media type.
+MEDIA_KINDS = {"midi": (".mid", "audio/midi"), "wav": (".wav", "audio/wav")}
 
 
 class ObjectStore:
@@ -44,3 +46,8 @@ class ObjectStore:
 
     def remove(self, sha256: str) -> None:
         self.path(sha256).unlink(missing_ok=True)
+
+
+def media_store(root: Path, kind: str) -> ObjectStore:
+    """The object store of one kind of media file ('midi', 'wav'), beside the pictures in the same folders."""
+    return ObjectStore(root, MEDIA_KINDS[kind][0])

@@ -98,6 +98,16 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX jobs_queue ON jobs(status, seq);
     CREATE INDEX jobs_name ON jobs(name);
     """,
+    # 3: melodies (routes/music.py): an artwork's picture is its piano roll; its MIDI and WAV files are objects too
+    """
+    CREATE TABLE media (
+        artwork_id INTEGER NOT NULL REFERENCES artworks(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('midi', 'wav')),
+        sha256 TEXT NOT NULL,
+        PRIMARY KEY (artwork_id, kind)
+    );
+    CREATE INDEX media_sha ON media(sha256);
+    """,
 )
 
 
@@ -188,6 +198,22 @@ class Store:
         c.executemany("INSERT OR IGNORE INTO lineage (child, parent) VALUES (?, ?)", [(aid, p) for p in parents])
         c.executemany("INSERT OR IGNORE INTO tags (artwork_id, tag) VALUES (?, ?)", [(aid, t) for t in tags])
         return aid
+
+    def add_media(self, c: sqlite3.Connection, aid: int, kind: str, sha256: str) -> None:
+        """Another file of an artwork (its MIDI, its WAV), kept in the object store like its picture."""
+        c.execute("INSERT INTO media (artwork_id, kind, sha256) VALUES (?, ?, ?)", (aid, kind, sha256))
+
+    def media(self, aid: int, c: sqlite3.Connection | None = None) -> dict[str, str]:
+        """{kind: sha256} of an artwork's other files; {} for a picture."""
+        if c is None:
+            with self.read() as c:
+                return self.media(aid, c)
+        return {r[0]: r[1] for r in c.execute("SELECT kind, sha256 FROM media WHERE artwork_id = ?", (aid,))}
+
+    def unused_media(self, c: sqlite3.Connection, media: dict[str, str]) -> list[tuple[str, str]]:
+        """The (kind, sha256) of `media` that no artwork uses any more (to remove after a delete commits)."""
+        return [(k, sha) for k, sha in media.items()
+                if c.execute("SELECT COUNT(*) FROM media WHERE sha256 = ?", (sha,)).fetchone()[0] == 0]
 
     def artwork(self, aid: int) -> dict | None:
         with self.read() as c:
