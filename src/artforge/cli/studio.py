@@ -45,4 +45,6 @@ def run(args) -> int:
 def serve(app, host: str, port: int, quiet: bool = False) -> None:
     import uvicorn
 
-    uvicorn.run(app, host=host, port=port, log_level="warning" if quiet else "info")
+    # Open event streams (a page watching a training job) would hold a Ctrl-C forever: after a few seconds
+    # uvicorn closes them, then the app's shutdown stops the running trainer at a checkpoint.
+    uvicorn.run(app, host=host, port=port, log_level="warning" if quiet else "info", timeout_graceful_shutdown=3)
