@@ -146,7 +146,7 @@ class PageFiles(StaticFiles):
 
 def create_app(settings: StudioSettings) -> FastAPI:
     """The studio app for one data dir."""
-    from .routes import account, create, explore, gallery, jobs, library
+    from .routes import account, create, explore, gallery, jobs, library, music
 
     studio = Studio(settings)
 
@@ -163,7 +163,7 @@ def create_app(settings: StudioSettings) -> FastAPI:
     app.state.studio = studio
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes + 64 * 1024,
                        paths={"/api/uploads": settings.max_zip_bytes + 64 * 1024})
-    for module in (account, library, create, explore, gallery, jobs):
+    for module in (account, library, create, explore, gallery, jobs, music):
         app.include_router(module.router)
     _error_handlers(app)
 

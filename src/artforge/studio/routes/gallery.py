@@ -21,6 +21,7 @@ from ...provenance import build_recipe, read_recipe
 from ...provenance.recipe import RECIPE_KEY, dumps, redact
 from ..auth import User, editor, viewer
 from ..generation import png_bytes
+from ..objects import media_store
 
 router = APIRouter(tags=["gallery"])
 TAG = re.compile(r"[^\x00-\x1f\x7f,]{1,40}")
@@ -152,10 +153,14 @@ def delete(aid: int, request: Request, user: User = Depends(editor)) -> dict:
     if art["author_id"] != user.id and not user.can("owner"):
         raise HTTPException(403, f"artwork {aid} is {art['author']}'s; only they or an owner can delete it")
     with studio.store.tx() as c:
+        media = studio.store.media(aid, c)          # a melody's MIDI and WAV
         c.execute("DELETE FROM artworks WHERE id = ?", (aid,))
         orphan = c.execute("SELECT COUNT(*) FROM artworks WHERE sha256 = ?", (art["sha256"],)).fetchone()[0] == 0
+        unused = studio.store.unused_media(c, media)
     if orphan:                      # after the commit: a crash here leaves an unused file, never a dangling row
         studio.objects.remove(art["sha256"])
+    for kind, sha in unused:
+        media_store(studio.settings.objects_dir, kind).remove(sha)
     return {"ok": True, "id": aid}
 
 

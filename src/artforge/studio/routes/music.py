@@ -1,0 +1,208 @@
+"""Music: sample melodies with attribute sliders, morph between two melodies, breed them; upload a MIDI tune.
+
+Every melody becomes a gallery artwork (its picture is its piano roll) with its MIDI and WAV at
+GET /api/artworks/ID/midi and /wav. The model work runs on the generation thread (so it never competes with
+image generation for the CPU), the rendering and writing in the thread pool: never on the event loop.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse
+from pydantic import Field
+
+from ...errors import UserError
+from ...pipelines import MusicBreedPipeline, MusicInterpolatePipeline, MusicSamplePipeline
+from ...pipelines.music import melody_sha256
+from ...provenance import build_recipe
+from ..auth import User, editor, viewer
+from ..melodies import Melody, MusicModels, keep, melody_from_upload, melody_of
+from ..objects import MEDIA_KINDS, media_store
+from .create import params_model
+
+router = APIRouter(tags=["music"])
+MAX_MELODIES = 16                   # per request: sample n, morph steps, breed children
+MAX_MIDI_BYTES = 1 << 20            # a MIDI tune is kilobytes; a megabyte is generous
+DEFAULT_MODEL = "starter:melody-2bar"
+_MODEL = (str, Field(DEFAULT_MODEL, max_length=100, description="a music model (see GET /api/music/models)"))
+
+SampleBody = params_model(
+    MusicSamplePipeline, "MusicSampleBody", exclude=("batch_size", "attribute"), defaults={"n": 4}, model=_MODEL,
+    attributes=(dict[str, float], Field(default_factory=dict, max_length=8,
+                                        description="steer along the model's attribute vectors: {name: amount}, "
+                                                    "amounts in [-3, 3] (names: GET /api/music/models)")))
+InterpolateBody = params_model(
+    MusicInterpolatePipeline, "MusicInterpolateBody", exclude=("a", "b", "attribute"), model=_MODEL,
+    a=(int, Field(description="artwork id of the first melody (a music artwork or an uploaded MIDI)")),
+    b=(int, Field(description="artwork id of the last melody")))
+BreedBody = params_model(
+    MusicBreedPipeline, "MusicBreedBody", exclude=("parents",), model=_MODEL,
+    parents=(list[int], Field(min_length=2, max_length=8, description="artwork ids of two or more melodies")))
+
+
+def music_models(request: Request) -> MusicModels:
+    """The app's music models (made on first use; two requests racing make two, and one is kept)."""
+    state = request.app.state
+    if getattr(state, "music_models", None) is None:
+        studio = state.studio
+        state.music_models = MusicModels(studio.models, studio.settings.device)
+    return state.music_models
+
+
+def _at_most(name: str, value: int) -> None:
+    if value > MAX_MELODIES:
+        raise UserError(f"{name}: the studio makes at most {MAX_MELODIES} melodies per request, got {value}")
+
+
+def _parents(request: Request, ids: list[int]) -> list[dict]:
+    out = []
+    for aid in ids:
+        art = request.app.state.studio.store.artwork(aid)
+        if art is None:
+            raise HTTPException(404, f"no artwork {aid}")
+        out.append(art)
+    return out
+
+
+def _linked(recipe: dict, parents: list[dict]) -> dict:
+    """The recipe with its parents named by artwork id too (the gallery links them)."""
+    if len(recipe.get("parents", [])) == len(parents):
+        recipe["parents"] = [{**p, "artwork": a["id"]} for p, a in zip(recipe["parents"], parents)]
+    return recipe
+
+
+# -- models --------------------------------------------------------------------------------------------------
+@router.get("/api/music/models")
+def list_models(request: Request, user: User = Depends(viewer)) -> list[dict]:
+    """The melody starters and every music run, with the attributes each can be steered along."""
+    lib = music_models(request)
+    return [lib.describe(name) for name in lib.names()]
+
+
+# -- create --------------------------------------------------------------------------------------------------
+@router.post("/api/music/sample", status_code=201)
+async def sample(body: SampleBody, request: Request, user: User = Depends(editor)) -> dict:  # type: ignore[valid-type]
+    """`n` new melodies (melody i uses seed+i), steered by `attributes`; each becomes an artwork."""
+    studio, lib = request.app.state.studio, music_models(request)
+    params = body.model_dump()
+    model, amounts = params.pop("model"), params.pop("attributes")
+    _at_most("n", params["n"])
+    known = [a["name"] for a in lib.describe(model)["attributes"]]
+    for name, amount in amounts.items():
+        if name not in known:
+            raise UserError(f"attributes: {model!r} has no attribute {name!r}; it has "
+                            f"{', '.join(known) or 'none (no attributes.safetensors in its folder)'}")
+        if not -3 <= amount <= 3:
+            raise UserError(f"attributes: {name}={amount} is out of range [-3, 3]")
+    attribute = ",".join(f"{k}={v!r}" for k, v in amounts.items() if v)
+    kwargs = MusicSamplePipeline.resolve(**params, attribute=attribute)
+
+    def make():
+        return MusicSamplePipeline(lib.load(model))(**kwargs)
+
+    out = await studio.batcher.run(make)
+    melodies = [Melody(ev, r, seed=kwargs["seed"] + r["params"]["index"]) for ev, r in zip(out.melodies, out.recipes)]
+    return {"artworks": await run_in_threadpool(keep, studio, user.id, model, melodies, kwargs["bpm"])}
+
+
+@router.post("/api/music/interpolate", status_code=201)
+async def interpolate(body: InterpolateBody, request: Request,  # type: ignore[valid-type]
+                      user: User = Depends(editor)) -> dict:
+    """A morph from melody `a` to melody `b` in `steps` melodies (both ends included): each step is an
+    artwork, and so is the whole morph played through (`morph`); all record a and b as their parents."""
+    studio, lib = request.app.state.studio, music_models(request)
+    params = body.model_dump()
+    model, ids = params.pop("model"), [params.pop("a"), params.pop("b")]
+    _at_most("steps", params["steps"])
+    kwargs = {k: v for k, v in MusicInterpolatePipeline.resolve(a="a", b="b", **params).items() if k not in ("a", "b")}
+    parents = _parents(request, ids)
+    steps = int(lib.describe(model)["steps"])
+    ends = [melody_of(studio.store, studio.settings.objects_dir, p, steps) for p in parents]
+
+    def make():
+        return MusicInterpolatePipeline(lib.load(model)).run(ends[0].tolist(), ends[1].tolist(), **kwargs)
+
+    out = await studio.batcher.run(make)
+    melodies = [Melody(ev, _linked(r, parents)) for ev, r in zip(out.melodies, out.recipes)]
+    melodies[-1].rows = out.melodies[:-1]              # the whole morph: one piano-roll row per step
+    arts = await run_in_threadpool(keep, studio, user.id, model, melodies, kwargs["bpm"], ids)
+    return {"artworks": arts[:-1], "morph": arts[-1]}
+
+
+@router.post("/api/music/breed", status_code=201)
+async def breed(body: BreedBody, request: Request, user: User = Depends(editor)) -> dict:  # type: ignore[valid-type]
+    """Children of two or more melodies (latent crossover, blending, mutation); each records its parents."""
+    studio, lib = request.app.state.studio, music_models(request)
+    params = body.model_dump()
+    model, ids = params.pop("model"), list(dict.fromkeys(params.pop("parents")))
+    if len(ids) < 2:
+        raise UserError("parents: give two or more different melodies")
+    _at_most("children", params["children"])
+    kwargs = {k: v for k, v in MusicBreedPipeline.resolve(parents="a,b", **params).items() if k != "parents"}
+    parents = _parents(request, ids)
+    steps = int(lib.describe(model)["steps"])
+    tokens = [melody_of(studio.store, studio.settings.objects_dir, p, steps) for p in parents]
+
+    def make():
+        return MusicBreedPipeline(lib.load(model)).run([t.tolist() for t in tokens], **kwargs)
+
+    out = await studio.batcher.run(make)
+    melodies = [Melody(ev, _linked(r, parents), seed=kwargs["seed"] + r["params"]["index"])
+                for ev, r in zip(out.melodies, out.recipes)]
+    return {"artworks": await run_in_threadpool(keep, studio, user.id, model, melodies, kwargs["bpm"], ids)}
+
+
+@router.post("/api/music/upload", status_code=201)
+async def upload(request: Request, file: UploadFile = File(...),
+                 bpm: float = Form(120.0, ge=20, le=300, description="tempo of its WAV"),
+                 user: User = Depends(editor)) -> dict:
+    """A MIDI tune made elsewhere, kept as a music artwork (its first melodic part, up to 16 bars), so it can
+    be morphed or bred. A file that is not MIDI, or has no melody, is refused with the reason."""
+    studio = request.app.state.studio
+    data = await file.read(MAX_MIDI_BYTES + 1)
+    if len(data) > MAX_MIDI_BYTES:
+        raise HTTPException(413, f"file too large for a MIDI tune (limit {MAX_MIDI_BYTES} bytes)")
+    name = Path(file.filename or "upload.mid").name[-200:]
+
+    def ingest() -> dict:
+        try:
+            events = melody_from_upload(data)
+        except UserError as e:
+            raise HTTPException(400, str(e)) from None
+        recipe = build_recipe("music.upload", "melody", {"filename": name, "steps": len(events), "bpm": bpm,
+                                                         "melody_sha256": melody_sha256(events)}, {}, {})
+        return keep(studio, user.id, "upload", [Melody(events, recipe)], bpm)[0]
+
+    return await run_in_threadpool(ingest)
+
+
+# -- files ---------------------------------------------------------------------------------------------------
+def _media(request: Request, aid: int, kind: str) -> FileResponse:
+    studio = request.app.state.studio
+    if studio.store.artwork(aid) is None:
+        raise HTTPException(404, f"no artwork {aid}")
+    sha = studio.store.media(aid).get(kind)
+    if sha is None:
+        raise HTTPException(404, f"artwork {aid} is a picture; only melodies have a {kind.upper()} file")
+    path = media_store(studio.settings.objects_dir, kind).path(sha)
+    if not path.is_file():
+        raise HTTPException(404, f"the {kind.upper()} file of artwork {aid} is missing from the data dir")
+    suffix, media_type = MEDIA_KINDS[kind]
+    return FileResponse(path, media_type=media_type, filename=f"artwork-{aid}{suffix}",
+                        content_disposition_type="inline" if kind == "wav" else "attachment",
+                        headers={"Cache-Control": "private, max-age=31536000, immutable"})
+
+
+@router.get("/api/artworks/{aid}/midi", response_class=FileResponse)
+def midi(aid: int, request: Request, user: User = Depends(viewer)):
+    """A melody's MIDI file, its recipe inside (`artforge recipe` / `artforge replay` read it)."""
+    return _media(request, aid, "midi")
+
+
+@router.get("/api/artworks/{aid}/wav", response_class=FileResponse)
+def wav(aid: int, request: Request, user: User = Depends(viewer)):
+    """A melody's audio (mono 16-bit WAV), for the page's player."""
+    return _media(request, aid, "wav")
