@@ -27,7 +27,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 
 
 def serve(data_dir: Path):
-    """uvicorn on 127.0.0.1 on a free port, in a thread; returns (base url, sign-in link, server, app)."""
+    """uvicorn on 127.0.0.1 on a free port, in a thread; returns (base url, sign-in link, server, thread)."""
     import uvicorn
 
     from artforge.studio import StudioSettings, create_app, prepare
@@ -40,10 +40,11 @@ def serve(data_dir: Path):
     sock.bind(("127.0.0.1", 0))
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True).start()
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
     while not server.started:
         time.sleep(0.05)
-    return url, url + link[link.index("/signin"):], server, app
+    return url, url + link[link.index("/signin"):], server, thread
 
 
 def set_range(locator, value: float) -> None:
@@ -72,7 +73,7 @@ def main(argv=None) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     data = Path(tempfile.mkdtemp(prefix="artforge-shots-")) / "data"
-    url, link, server, app = serve(data)
+    url, link, server, thread = serve(data)
     with sync_playwright() as p:
         ctx = p.chromium.launch_persistent_context(tempfile.mkdtemp(), executable_path=args.chromium, headless=True,
                                                    args=CHROMIUM_ARGS, viewport={"width": 1440, "height": 900})
@@ -127,8 +128,8 @@ def main(argv=None) -> None:
         shoot(page, out, "lineage")
 
         # Explore: move three sliders, then save.
-        page.goto(url + "/#/explore?seed=46")
-        for i, v in ((1, 2.4), (2, -1.6), (4, 1.1)):
+        page.goto(url + "/#/explore?seed=41")
+        for i, v in ((1, -1.5), (2, 1.6), (4, 1.1)):
             set_range(page.get_by_label(f"Direction {i}", exact=True), v)
             page.wait_for_timeout(300)
         page.wait_for_function("() => !document.querySelector('.stage').classList.contains('busy')")
@@ -144,7 +145,9 @@ def main(argv=None) -> None:
             viewer.get_by_role("button", name="Add").click()
             expect(viewer.get_by_role("button", name=f"Remove tag {tags[0]}")).to_be_visible()
             viewer.get_by_role("button", name="Favourite").click()
+            expect(viewer.get_by_role("button", name="Favourite")).to_have_attribute("aria-pressed", "true")
             page.keyboard.press("Escape")
+            expect(viewer).to_be_hidden()
         page.goto(url + "/#/gallery")
         expect(page.locator("#gallery-count")).to_contain_text("picture")
         shoot(page, out, "gallery")
@@ -162,6 +165,10 @@ def main(argv=None) -> None:
                                " return p && p.value >= p.max * 0.45; }", timeout=600_000)
         expect(page.get_by_role("img", name="Latest samples of this run")).to_be_visible()
         shoot(page, out, "train")
+        page.goto(url + "/#/create")                      # a long generation waits behind the run
+        create.get_by_label("Count", exact=True).fill("200")
+        create.get_by_role("button", name="Queue as a job").click()
+        expect(page.get_by_role("status").filter(has_text="Queued job")).to_be_visible()
         page.goto(url + "/#/jobs")
         shoot(page, out, "jobs")
         page.goto(url + "/#/train")
@@ -183,7 +190,8 @@ def main(argv=None) -> None:
         expect(page.locator("#token-value")).to_be_visible()
         shoot(page, out, "people")
         ctx.close()
-    server.should_exit = True
+    server.should_exit = True                     # lifespan end: the job queue and batcher stop cleanly
+    thread.join(120)
 
 
 if __name__ == "__main__":

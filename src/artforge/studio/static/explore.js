@@ -77,7 +77,7 @@ function slider(d, i, top) {
     oninput: () => { offsets[i] = Number(input.value); out.textContent = offsets[i].toFixed(1); refresh(); } });
   return h("div", { class: "slider-row" },
     h("div", {}, h("label", { for: id }, `Direction ${d.index + 1}`),
-      d.variance <= 1 ? h("span", { class: "muted small", "aria-hidden": "true" }, ` ${(d.variance * 100).toFixed(0)}%`) : null,
+      d.variance <= 1 ? h("span", { class: "muted small", "aria-hidden": "true" }, ` · ${(d.variance * 100).toFixed(0)}%`) : null,
       h("div", { class: "varbar", id: `${id}-var`, title: share, "aria-label": share, style: `width:${Math.max(6, 100 * d.variance / top)}%` })),
     input, out);
 }

@@ -3,6 +3,7 @@
 // redacted field by field, or stripped. The filters live in the address (#/gallery?seed=7), so a search can
 // be bookmarked or shared.
 import { api, artworkTile, busy, clear, confirmDialog, fail, h, me, models, notify, when } from "./core.js";
+import { isMelody, melodyControls } from "./music.js";
 
 const PAGE = 48;
 const FILTERS = ["q", "model", "seed", "tag", "author", "since", "until", "favourite"];
@@ -30,7 +31,7 @@ function build(root) {
   viewer.addEventListener("close", () => {
     // The event comes a moment after closing: by then another picture may be open, or another page shown.
     if (viewer.open) return;
-    if (location.hash.startsWith(`#/gallery/${openId}`)) history.replaceState(null, "", `#/gallery${queryString()}`);
+    if (viewing(openId)) history.replaceState(null, "", `#/gallery${queryString()}`);
     openId = null;
   });
   viewer.addEventListener("keydown", viewerKeys);
@@ -57,6 +58,12 @@ function uploadButton() {
     input.value = "";
   } });
   return h("span", {}, input, h("button", { type: "button", onclick: () => input.click() }, "Add a picture…"));
+}
+
+/** Whether the address shows the viewer (for picture `id`, if given). */
+function viewing(id) {
+  const m = location.hash.match(/^#\/gallery\/(\d+)(?:\?|$)/);
+  return !!m && (id === undefined || Number(m[1]) === Number(id));
 }
 
 function queryString() {
@@ -88,7 +95,7 @@ function hide() { if (viewer.open) viewer.close(); }
 
 async function search() {
   lastQuery = queryString();
-  if (!openId) history.replaceState(null, "", `#/gallery${lastQuery}`);
+  if (!viewing()) history.replaceState(null, "", `#/gallery${lastQuery}`);
   await load(0);
 }
 
@@ -116,13 +123,16 @@ async function load(offset) {
 }
 
 function tile(art) {
-  return artworkTile(art, { onpick: a => { location.hash = `#/gallery/${a.id}${lastQuery}`; },
+  const fig = artworkTile(art, { onpick: a => { location.hash = `#/gallery/${a.id}${lastQuery}`; },
                            extra: h("span", { title: `made by ${art.author || "a removed account"}` }, art.author || "—") });
+  if (isMelody(art)) fig.classList.add("melody");       // a piano roll: shown whole, not cropped square
+  return fig;
 }
 
 async function open(id) {
   let art;
   try { art = await api(`/api/artworks/${id}`); } catch (e) { fail(e); return; }
+  if (!viewing(id)) return;                  // another picture (or page) was asked for meanwhile
   openId = id;
   render(art);
   if (!viewer.open) viewer.showModal();
@@ -144,6 +154,15 @@ function viewerKeys(e) {
   e.preventDefault();
 }
 
+/** Re-draws the viewer with an answer from the server, unless another picture was opened meanwhile; keeps
+the keyboard focus on the same control (the old one is replaced). */
+function rerender(art) {
+  if (openId !== art.id) return;
+  const focused = viewer.contains(document.activeElement) ? document.activeElement.id : null;
+  render(art);
+  if (focused) document.getElementById(focused)?.focus();
+}
+
 function render(art) {
   const editor = me.can("editor");
   const mine = art.author_id === me.user.id || me.can("owner");
@@ -152,7 +171,7 @@ function render(art) {
   const parentLinks = parents.filter(p => p.artwork).map(p => h("a", { href: `#/gallery/${p.artwork}${lastQuery}` }, `#${p.artwork} `));
   const fav = h("button", { type: "button", class: "toggle", id: "viewer-fav", "aria-pressed": String(art.favourite), title: "F",
     onclick: async () => {
-      try { render(await api(`/api/artworks/${art.id}/favourite`, { method: "PUT", json: { favourite: !art.favourite } })); refreshTile(art.id); }
+      try { rerender(await api(`/api/artworks/${art.id}/favourite`, { method: "PUT", json: { favourite: !art.favourite } })); refreshTile(art.id); }
       catch (e) { fail(e); }
     } }, art.favourite ? "★ Favourite" : "☆ Favourite");
   const tagInput = h("input", { id: "viewer-tag", name: "tag", placeholder: "e.g. sunset", maxlength: 40, autocomplete: "off", list: "gallery-tags" });
@@ -162,13 +181,14 @@ function render(art) {
     e.preventDefault();
     const tags = tagInput.value.split(",").map(t => t.trim()).filter(Boolean);
     if (!tags.length) return;
-    try { render(await api(`/api/artworks/${art.id}/tags`, { method: "POST", json: { tags } })); viewer.querySelector("#viewer-tag").focus(); }
+    try { rerender(await api(`/api/artworks/${art.id}/tags`, { method: "POST", json: { tags } })); viewer.querySelector("#viewer-tag")?.focus(); }
     catch (err) { fail(err); }
   });
   const chips = h("div", { class: "chips" }, art.tags.length ? art.tags.map(t => h("span", { class: "chip" },
     h("a", { href: `#/gallery?tag=${encodeURIComponent(t)}`, onclick: () => viewer.close() }, t),
     editor ? h("button", { type: "button", "aria-label": `Remove tag ${t}`, onclick: async () => {
-      try { render(await api(`/api/artworks/${art.id}/tags/${encodeURIComponent(t)}`, { method: "DELETE" })); } catch (e) { fail(e); }
+      try { rerender(await api(`/api/artworks/${art.id}/tags/${encodeURIComponent(t)}`, { method: "DELETE" })); viewer.querySelector("#viewer-tag")?.focus(); }
+      catch (e) { fail(e); }
     } }, "×") : null)) : h("span", { class: "muted small" }, "No tags yet."));
   const del = h("button", { type: "button", class: "danger", onclick: async () => {
     if (!(await confirmDialog(`Delete artwork #${art.id}? Its picture and recipe are removed for everyone. This cannot be undone.`,
@@ -194,6 +214,7 @@ function render(art) {
         h("dl", { class: "facts" }, fact("Author", art.author || "—"), fact("Made", `${when(art.created)} (${new Date(art.created).toLocaleString()})`),
           fact("Model", art.model), fact("Pipeline", art.pipeline), fact("Seed", art.seed),
           fact("Truncation", art.recipe?.params?.truncation), fact("Parents", parentLinks.length ? parentLinks : null)),
+        isMelody(art) ? melodyControls(art) : null,
         h("div", { class: "row" }, editor ? fav : null,
           h("a", { class: "button", href: `#/lineage/${art.id}`, title: "L", onclick: () => viewer.close() }, "Family tree"),
           art.seed !== null && art.pipeline === "generate"
