@@ -10,8 +10,9 @@ import lineage from "./lineage.js";
 import train from "./train.js";
 import jobs from "./jobs.js";
 import people from "./people.js";
+import music from "./music.js";
 
-const PAGES = [models, create, explore, gallery, lineage, train, jobs, people];
+const PAGES = [models, create, explore, gallery, lineage, train, jobs, people, music];
 const byName = Object.fromEntries(PAGES.map(p => [p.name, p]));
 const sections = {};
 let current = null;

@@ -276,5 +276,7 @@ export function artworkTile(art, { onpick, pressed, extra } = {}) {
 /** How a picture came about, in two words: its seed, or bred / explored / uploaded. */
 export function how(art) {
   if (art.pipeline === "generate" && art.seed !== null && art.seed !== undefined) return `seed ${art.seed}`;
-  return { breed: "bred", explore: "explored", upload: "uploaded" }[art.pipeline] || art.pipeline;
+  if (art.pipeline === "music.sample" && art.seed !== null && art.seed !== undefined) return `♪ seed ${art.seed}`;
+  return { breed: "bred", explore: "explored", upload: "uploaded", "music.interpolate": "♪ morph", "music.breed": "♪ bred",
+           "music.upload": "♪ uploaded" }[art.pipeline] || art.pipeline;
 }

@@ -3,6 +3,7 @@
 // redacted field by field, or stripped. The filters live in the address (#/gallery?seed=7), so a search can
 // be bookmarked or shared.
 import { api, artworkTile, busy, clear, confirmDialog, fail, h, me, models, notify, when } from "./core.js";
+import { isMelody, melodyControls } from "./music.js";
 
 const PAGE = 48;
 const FILTERS = ["q", "model", "seed", "tag", "author", "since", "until", "favourite"];
@@ -122,8 +123,10 @@ async function load(offset) {
 }
 
 function tile(art) {
-  return artworkTile(art, { onpick: a => { location.hash = `#/gallery/${a.id}${lastQuery}`; },
+  const fig = artworkTile(art, { onpick: a => { location.hash = `#/gallery/${a.id}${lastQuery}`; },
                            extra: h("span", { title: `made by ${art.author || "a removed account"}` }, art.author || "—") });
+  if (isMelody(art)) fig.classList.add("melody");       // a piano roll: shown whole, not cropped square
+  return fig;
 }
 
 async function open(id) {
@@ -211,6 +214,7 @@ function render(art) {
         h("dl", { class: "facts" }, fact("Author", art.author || "—"), fact("Made", `${when(art.created)} (${new Date(art.created).toLocaleString()})`),
           fact("Model", art.model), fact("Pipeline", art.pipeline), fact("Seed", art.seed),
           fact("Truncation", art.recipe?.params?.truncation), fact("Parents", parentLinks.length ? parentLinks : null)),
+        isMelody(art) ? melodyControls(art) : null,
         h("div", { class: "row" }, editor ? fav : null,
           h("a", { class: "button", href: `#/lineage/${art.id}`, title: "L", onclick: () => viewer.close() }, "Family tree"),
           art.seed !== null && art.pipeline === "generate"
