@@ -62,11 +62,40 @@ def shoot(page, out: Path, name: str, notices: bool = False) -> None:
     print(json.dumps({"screenshot": str(path), "bytes": path.stat().st_size}), flush=True)
 
 
+def shoot_music(page, url: str, out: Path) -> None:
+    """The Music page: two batches of melodies (the second steered by two attribute sliders), a morph between
+    two of them, and two more picked for the next morph or breed."""
+    page.goto(url + "/#/music")
+    form = page.get_by_role("form", name="Sample melodies")
+    form.get_by_label("Count", exact=True).fill("4")
+    form.get_by_label("Seed", exact=True).fill("12")
+    ids = []
+    for steer in ({}, {"Density": 1.5, "Stepwise": -0.8}):
+        for name, value in steer.items():
+            set_range(form.get_by_label(name), value)
+        with page.expect_response(lambda r: r.url.endswith("/api/music/sample")) as resp:
+            form.get_by_role("button", name="Sample melodies").click()
+        ids += [a["id"] for a in resp.value.json()["artworks"]]
+    bar = page.get_by_role("region", name="Morph or breed the picked melodies")
+    for pair, action in (((ids[0], ids[5]), "Morph"), ((ids[1], ids[2]), None)):
+        for aid in pair:
+            page.get_by_role("button", name=re.compile(rf"^Melody #{aid},")).click()
+        if action:
+            bar.get_by_label("Steps").fill("4")
+            with page.expect_response(lambda r: r.url.endswith("/api/music/interpolate")) as resp:
+                bar.get_by_role("button", name=action).click()
+            assert resp.value.status == 201, resp.value.text()
+    page.mouse.move(0, 0)
+    page.evaluate("window.scrollTo(0, 0)")
+    shoot(page, out, "music")
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default="docs/images/studio")
     ap.add_argument("--steps", type=int, default=240, help="steps of the training run shown on Train/Models")
     ap.add_argument("--chromium", default="/usr/bin/chromium")
+    ap.add_argument("--only", choices=["music"], help="photograph only this page (seconds: no training run)")
     args = ap.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -80,9 +109,16 @@ def main(argv=None) -> None:
         ctx.set_default_timeout(60_000)
         page = ctx.new_page()
         page.goto(url)
-        shoot(page, out, "signin")
+        if not args.only:
+            shoot(page, out, "signin")
         page.goto(link)
         expect(page.get_by_role("heading", name="Create", level=1)).to_be_visible()
+        if args.only == "music":
+            shoot_music(page, url, out)
+            ctx.close()
+            server.should_exit = True
+            thread.join(120)
+            return
 
         # Start the training run first: it trains while the rest is made.
         page.goto(url + "/#/train")
@@ -189,6 +225,7 @@ def main(argv=None) -> None:
         page.get_by_role("button", name="Create token").click()
         expect(page.locator("#token-value")).to_be_visible()
         shoot(page, out, "people")
+        shoot_music(page, url, out)
         ctx.close()
     server.should_exit = True                     # lifespan end: the job queue and batcher stop cleanly
     thread.join(120)

@@ -167,7 +167,7 @@ function addBatch(title, arts, morphArt) {
 }
 
 function card(art, kind) {
-  const caption = kind === "morph" ? `#${art.id} · the whole morph, every step in turn` : describe(art);
+  const caption = kind === "morph" ? `#${art.id} · the whole morph ${ends(art)}, every step in turn` : describe(art);
   const label = `Melody #${art.id}${art.seed !== null && art.seed !== undefined ? `, seed ${art.seed}` : ""}`;
   const button = h("button", { type: "button", "aria-label": kind === "morph" ? `Morph #${art.id}` : label, title: kind === "morph" ? "" : "Pick for a morph or breed",
                                "aria-pressed": kind === "morph" ? undefined : String(picked.has(art.id)),
@@ -177,6 +177,11 @@ function card(art, kind) {
     h("figcaption", {}, h("span", {}, caption),
       h("a", { href: `#/gallery/${art.id}`, title: "Open in the gallery" }, "gallery")),
     melodyControls(art));
+}
+
+function ends(art) {
+  const ids = (art.recipe?.parents || []).map(p => p.artwork).filter(Boolean);
+  return ids.length === 2 ? `from #${ids[0]} to #${ids[1]}` : "";
 }
 
 function describe(art) {
