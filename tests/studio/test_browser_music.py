@@ -1,12 +1,14 @@
 """The Music page in a real headless Chromium (the fixtures of test_browser.py): sample two melodies with an
 attribute slider moved, check the player's source serves a WAV the browser can play, morph between the two,
-and see a melody in the gallery viewer with its player and MIDI link."""
+bring an uploaded .mid and the gallery's melodies, and see a melody in the gallery viewer with its player and
+MIDI link."""
 
 from __future__ import annotations
 
 import re
 
 from test_browser import browser_context, live, page, sync_api  # noqa: F401 (fixtures)
+from test_music_routes import midi_bytes
 
 expect = sync_api.expect
 
@@ -53,6 +55,15 @@ def test_music_sample_listen_and_morph(page, live):  # noqa: F811
     expect(batch.get_by_role("button", name=f"Morph #{morph}")).to_be_visible()
     expect(batch.locator("audio")).to_have_count(4)
     expect(bar).to_be_hidden()
+
+    # An uploaded tune is kept and picked at once; the gallery's melodies can be picked too.
+    page.locator("#music-upload").set_input_files({"name": "scale.mid", "mimeType": "audio/midi", "buffer": midi_bytes()})
+    uploaded = page.get_by_role("region", name="uploaded · scale.mid")
+    expect(uploaded.get_by_role("button", name=re.compile(r"^Melody #\d+$"))).to_have_attribute("aria-pressed", "true")
+    expect(bar.get_by_text("1 picked")).to_be_visible()
+    page.get_by_role("button", name="From the gallery").click()
+    expect(page.get_by_role("region", name="from the gallery").get_by_role("button", name=f"Melody #{a}, seed 7")).to_be_visible()
+    bar.get_by_role("button", name="Clear").click()
 
     # In the gallery the morph shows its piano roll, a player and its MIDI.
     page.goto(page.url.split("#")[0] + f"#/gallery/{morph}")
