@@ -8,8 +8,10 @@ image generation for the CPU), the rendering and writing in the thread pool: nev
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 from pydantic import Field
@@ -24,10 +26,13 @@ from ..objects import MEDIA_KINDS, media_store
 from .create import params_model
 
 router = APIRouter(tags=["music"])
-MAX_MELODIES = 16                   # per request: sample n, morph steps, breed children
+MAX_MELODIES = 16                   # per request (sample n, morph steps, breed children), or the studio's
+                                    # max_images_per_request when that is lower
 MAX_MIDI_BYTES = 1 << 20            # a MIDI tune is kilobytes; a megabyte is generous
 DEFAULT_MODEL = "starter:melody-2bar"
 _MODEL = (str, Field(DEFAULT_MODEL, max_length=100, description="a music model (see GET /api/music/models)"))
+ArtworkId = Annotated[int, Field(ge=1, le=2**63 - 1)]        # SQLite's integers
+PathId = Annotated[int, PathParam(ge=1, le=2**63 - 1, description="artwork id")]
 
 SampleBody = params_model(
     MusicSamplePipeline, "MusicSampleBody", exclude=("batch_size", "attribute"), defaults={"n": 4}, model=_MODEL,
@@ -36,11 +41,11 @@ SampleBody = params_model(
                                                     "amounts in [-3, 3] (names: GET /api/music/models)")))
 InterpolateBody = params_model(
     MusicInterpolatePipeline, "MusicInterpolateBody", exclude=("a", "b", "attribute"), model=_MODEL,
-    a=(int, Field(description="artwork id of the first melody (a music artwork or an uploaded MIDI)")),
-    b=(int, Field(description="artwork id of the last melody")))
+    a=(ArtworkId, Field(description="artwork id of the first melody (a music artwork or an uploaded MIDI)")),
+    b=(ArtworkId, Field(description="artwork id of the last melody")))
 BreedBody = params_model(
     MusicBreedPipeline, "MusicBreedBody", exclude=("parents",), model=_MODEL,
-    parents=(list[int], Field(min_length=2, max_length=8, description="artwork ids of two or more melodies")))
+    parents=(list[ArtworkId], Field(min_length=2, max_length=8, description="artwork ids of two or more melodies")))
 
 
 def music_models(request: Request) -> MusicModels:
@@ -52,9 +57,10 @@ def music_models(request: Request) -> MusicModels:
     return state.music_models
 
 
-def _at_most(name: str, value: int) -> None:
-    if value > MAX_MELODIES:
-        raise UserError(f"{name}: the studio makes at most {MAX_MELODIES} melodies per request, got {value}")
+def _at_most(request: Request, name: str, value: int) -> None:
+    limit = min(MAX_MELODIES, request.app.state.studio.settings.max_images_per_request)
+    if value > limit:
+        raise UserError(f"{name}: the studio makes at most {limit} melodies per request, got {value}")
 
 
 def _parents(request: Request, ids: list[int]) -> list[dict]:
@@ -89,11 +95,11 @@ async def sample(body: SampleBody, request: Request, user: User = Depends(editor
     studio, lib = request.app.state.studio, music_models(request)
     params = body.model_dump()
     model, amounts = params.pop("model"), params.pop("attributes")
-    _at_most("n", params["n"])
+    _at_most(request, "n", params["n"])
     known = [a["name"] for a in lib.describe(model)["attributes"]]
     for name, amount in amounts.items():
         if name not in known:
-            raise UserError(f"attributes: {model!r} has no attribute {name!r}; it has "
+            raise UserError(f"attributes: {model!r} has no attribute {name[:40]!r}; it has "
                             f"{', '.join(known) or 'none (no attributes.safetensors in its folder)'}")
         if not -3 <= amount <= 3:
             raise UserError(f"attributes: {name}={amount} is out of range [-3, 3]")
@@ -116,7 +122,7 @@ async def interpolate(body: InterpolateBody, request: Request,  # type: ignore[v
     studio, lib = request.app.state.studio, music_models(request)
     params = body.model_dump()
     model, ids = params.pop("model"), [params.pop("a"), params.pop("b")]
-    _at_most("steps", params["steps"])
+    _at_most(request, "steps", params["steps"])
     kwargs = {k: v for k, v in MusicInterpolatePipeline.resolve(a="a", b="b", **params).items() if k not in ("a", "b")}
     parents = _parents(request, ids)
     steps = int(lib.describe(model)["steps"])
@@ -140,7 +146,7 @@ async def breed(body: BreedBody, request: Request, user: User = Depends(editor))
     model, ids = params.pop("model"), list(dict.fromkeys(params.pop("parents")))
     if len(ids) < 2:
         raise UserError("parents: give two or more different melodies")
-    _at_most("children", params["children"])
+    _at_most(request, "children", params["children"])
     kwargs = {k: v for k, v in MusicBreedPipeline.resolve(parents="a,b", **params).items() if k != "parents"}
     parents = _parents(request, ids)
     steps = int(lib.describe(model)["steps"])
@@ -197,12 +203,12 @@ def _media(request: Request, aid: int, kind: str) -> FileResponse:
 
 
 @router.get("/api/artworks/{aid}/midi", response_class=FileResponse)
-def midi(aid: int, request: Request, user: User = Depends(viewer)):
+def midi(aid: PathId, request: Request, user: User = Depends(viewer)):
     """A melody's MIDI file, its recipe inside (`artforge recipe` / `artforge replay` read it)."""
     return _media(request, aid, "midi")
 
 
 @router.get("/api/artworks/{aid}/wav", response_class=FileResponse)
-def wav(aid: int, request: Request, user: User = Depends(viewer)):
+def wav(aid: PathId, request: Request, user: User = Depends(viewer)):
     """A melody's audio (mono 16-bit WAV), for the page's player."""
     return _media(request, aid, "wav")
