@@ -64,7 +64,7 @@ def test_sample_keeps_melodies_with_piano_roll_midi_and_wav_and_replays(studio, 
     src = tmp_path / "a.mid"
     src.write_bytes(midi.content)
     out, same = replay(src, tmp_path / "again.mid")
-    assert same is True
+    assert same is True and out.read_bytes() == midi.content          # the very same file, byte for byte
     # In the gallery like any artwork; the search finds melodies by pipeline.
     found = viewer.get("/api/artworks", params={"q": "music.sample"}).json()
     assert {x["id"] for x in found["items"]} == {x["id"] for x in arts}
@@ -127,6 +127,8 @@ def test_bad_requests_get_one_clear_4xx(studio, owner, editor):
         r = editor.get(f"/api/artworks/{pic}/{kind}")
         assert r.status_code == 404 and "picture" in r.json()["detail"]
     assert editor.get("/api/artworks/999999/wav").status_code == 404
+    assert editor.get(f"/api/artworks/{10**30}/midi").status_code == 422
+    assert editor.post("/api/music/interpolate", json={"a": 10**30, "b": 1}).status_code == 422
     r = editor.post("/api/music/interpolate", json={"model": MODEL, "a": pic, "b": pic})
     assert r.status_code == 422 and "picture, not a melody" in r.json()["detail"]
     assert editor.post("/api/music/interpolate", json={"model": MODEL, "a": pic, "b": 999999}).status_code == 404
