@@ -33,7 +33,8 @@ def test_music_sample_listen_and_morph(page, live):  # noqa: F811
     expect(page.get_by_role("heading", name=re.compile(r"seed 7 .* density \+1"))).to_be_visible()
 
     # The player's source is the melody's WAV, and Chromium can decode it (4.5 s: 2 bars at 120 bpm + the tail).
-    audio = page.get_by_role("figure").filter(has=page.get_by_role("button", name=f"Melody #{a}, seed 7")).locator("audio")
+    first = page.get_by_role("button", name=f"Melody #{a}, seed 7")
+    audio = page.get_by_role("figure").filter(has=first).locator("audio")
     src = audio.get_attribute("src")
     r = page.request.get(live.url + src)
     assert r.status == 200 and r.headers["content-type"] == "audio/wav" and r.body()[:4] == b"RIFF"
@@ -57,12 +58,14 @@ def test_music_sample_listen_and_morph(page, live):  # noqa: F811
     expect(bar).to_be_hidden()
 
     # An uploaded tune is kept and picked at once; the gallery's melodies can be picked too.
-    page.locator("#music-upload").set_input_files({"name": "scale.mid", "mimeType": "audio/midi", "buffer": midi_bytes()})
+    tune = {"name": "scale.mid", "mimeType": "audio/midi", "buffer": midi_bytes()}
+    page.locator("#music-upload").set_input_files(tune)
     uploaded = page.get_by_role("region", name="uploaded · scale.mid")
     expect(uploaded.get_by_role("button", name=re.compile(r"^Melody #\d+$"))).to_have_attribute("aria-pressed", "true")
     expect(bar.get_by_text("1 picked")).to_be_visible()
     page.get_by_role("button", name="From the gallery").click()
-    expect(page.get_by_role("region", name="from the gallery").get_by_role("button", name=f"Melody #{a}, seed 7")).to_be_visible()
+    gallery = page.get_by_role("region", name="from the gallery")
+    expect(gallery.get_by_role("button", name=f"Melody #{a}, seed 7")).to_be_visible()
     bar.get_by_role("button", name="Clear").click()
 
     # In the gallery the morph shows its piano roll, a player and its MIDI.
