@@ -4,11 +4,14 @@ and the unhappy paths (bad model, out-of-range attribute, not-a-MIDI, no melody,
 from __future__ import annotations
 
 import io
+import json
+import shutil
 
 import mido
 import pytest
 
 from artforge.data.midi import read_midi_bytes
+from artforge.models.pretrained import music_starter_dir
 from artforge.pipelines.replay import replay
 from artforge.studio.objects import media_store
 
@@ -28,8 +31,8 @@ def midi_bytes(pitches=(60, 62, 64, 65, 67, 69, 71, 72) * 2, channel: int = 0, s
     return buf.getvalue()
 
 
-def sample(client, n=2, seed=3, **kw) -> list[dict]:
-    r = client.post("/api/music/sample", json={"model": MODEL, "n": n, "seed": seed, **kw})
+def sample(client, n=2, seed=3, model=MODEL, **kw) -> list[dict]:
+    r = client.post("/api/music/sample", json={"model": model, "n": n, "seed": seed, **kw})
     assert r.status_code == 201, r.text
     return r.json()["artworks"]
 
@@ -45,6 +48,21 @@ def test_models_list_the_starter_with_its_attribute_sliders(viewer):
     assert starter["ready"] and starter["bars"] == 2 and starter["steps"] == 32
     assert [a["name"] for a in starter["attributes"]] == ["density", "pitch", "range", "stepwise"]
     assert all(a["help"] for a in starter["attributes"])
+
+
+def test_music_runs_in_the_data_dir_are_models_too(studio, editor):
+    runs = studio.settings.runs_dir
+    shutil.copytree(music_starter_dir(MODEL), runs / "my-tunes", ignore=shutil.ignore_patterns("attributes.*"))
+    (runs / "pictures").mkdir()
+    (runs / "pictures" / "config.json").write_text(json.dumps({"family": "gan", "model": {}}))
+    listed = {m["name"]: m for m in editor.get("/api/music/models").json()}
+    assert "pictures" not in listed and listed["my-tunes"]["attributes"] == [] and listed["my-tunes"]["bars"] == 2
+    arts = sample(editor, n=1, seed=2, model="my-tunes")
+    assert arts[0]["model"] == "my-tunes"
+    r = editor.post("/api/music/sample", json={"model": "my-tunes", "attributes": {"density": 1}})
+    assert r.status_code == 422 and "none (no attributes.safetensors" in r.json()["detail"]
+    r = editor.post("/api/music/sample", json={"model": "pictures"})
+    assert r.status_code == 422 and "not a music model" in r.json()["detail"]
 
 
 def test_sample_keeps_melodies_with_piano_roll_midi_and_wav_and_replays(studio, editor, viewer, tmp_path):

@@ -25,7 +25,7 @@ from ..data.midi import BadMidi, read_midi_bytes
 from ..data.music import windows
 from ..errors import UserError
 from ..io.weights import CONFIG_NAME, WEIGHTS_NAME
-from ..models.pretrained import MUSIC_STARTERS, music_starter_dir
+from ..models.pretrained import MUSIC_STARTERS, STARTER, music_starter_dir
 from .models import ModelLibrary, NotFound
 from .objects import MEDIA_KINDS, media_store
 
@@ -63,7 +63,8 @@ class MusicModels:
 
     def names(self) -> list[str]:
         starters = [n for n in MUSIC_STARTERS if (music_starter_dir(n) / WEIGHTS_NAME).is_file()]
-        runs = [n for n in self.library.names()[1:] if _config(self.library.runs_dir / n).get("family") == "music"]
+        runs = [n for n in self.library.names()
+                if n != STARTER and _config(self.library.runs_dir / n).get("family") == "music"]
         return starters + runs
 
     def describe(self, name: str) -> dict:
