@@ -200,6 +200,12 @@ def _error_handlers(app: FastAPI) -> None:
         msg = "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in errors)
         return JSONResponse({"detail": msg or "invalid request", "errors": errors}, status_code=422)
 
+    @app.exception_handler(OverflowError)
+    async def too_large(request: Request, e: OverflowError):
+        # a number in a request body too large for SQLite's 64-bit integers (ids in lists, for one)
+        return JSONResponse({"detail": "a number in the request is out of range (at most 2**63 - 1)"},
+                            status_code=422)
+
     @app.exception_handler(Exception)
     async def bug(request: Request, e: Exception):
         log.exception("unexpected error on %s %s", request.method, request.url.path)

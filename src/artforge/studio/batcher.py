@@ -24,7 +24,7 @@ class Batcher:
                  enabled: bool = True, size: Callable[[Any], int] = lambda item: 1):
         # fn(items) -> one result per item; a result that is an Exception is raised to that item's caller.
         self.fn, self.window_s, self.max_size, self.enabled, self.size = fn, window_ms / 1000, max_size, enabled, size
-        self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="artforge-batch")
+        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
         self._queue: asyncio.Queue | None = None
         self._task: asyncio.Task | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -83,10 +83,20 @@ class Batcher:
             return [RuntimeError("batch function returned the wrong number of results")] * len(items)
         return results
 
+    @property
+    def _executor(self) -> concurrent.futures.ThreadPoolExecutor:
+        """The one worker thread, started on first use (again after `close`: an app served, stopped and
+        served again, as a test client does on every `with`, gets a worker each time)."""
+        if self._pool is None:
+            self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="artforge-batch")
+        return self._pool
+
     def close(self) -> None:
         if self._task is not None and not self._task.done() and self._loop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self._task.cancel)
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _unwrap(result: Any) -> Any:

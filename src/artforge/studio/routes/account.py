@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..auth import CSRF_COOKIE, ROLES, SESSION_COOKIE, Accounts, User, accounts, current_user, owner, viewer
+from . import Id
 
 router = APIRouter(tags=["people"])
 
@@ -118,7 +119,7 @@ def add_user(body: NewUser, user: User = Depends(owner), acc: Accounts = Depends
 
 
 @router.patch("/api/users/{uid}")
-def change_role(uid: int, body: RoleChange, user: User = Depends(owner), acc: Accounts = Depends(accounts)) -> dict:
+def change_role(uid: Id, body: RoleChange, user: User = Depends(owner), acc: Accounts = Depends(accounts)) -> dict:
     if acc.user(uid) is None:
         raise HTTPException(404, f"no user {uid}")
     acc.set_role(uid, body.role)
@@ -126,7 +127,7 @@ def change_role(uid: int, body: RoleChange, user: User = Depends(owner), acc: Ac
 
 
 @router.delete("/api/users/{uid}")
-def remove_user(uid: int, user: User = Depends(owner), acc: Accounts = Depends(accounts)) -> dict:
+def remove_user(uid: Id, user: User = Depends(owner), acc: Accounts = Depends(accounts)) -> dict:
     if acc.user(uid) is None:
         raise HTTPException(404, f"no user {uid}")
     acc.delete_user(uid)
@@ -146,7 +147,7 @@ def add_token(body: NewToken, user: User = Depends(viewer), acc: Accounts = Depe
 
 
 @router.delete("/api/tokens/{tid}")
-def remove_token(tid: int, user: User = Depends(viewer), acc: Accounts = Depends(accounts)) -> dict:
+def remove_token(tid: Id, user: User = Depends(viewer), acc: Accounts = Depends(accounts)) -> dict:
     if not acc.delete_token(user.id, tid):
         raise HTTPException(404, f"you have no token {tid}")
     return {"ok": True}

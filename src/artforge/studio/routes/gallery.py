@@ -22,6 +22,7 @@ from ...provenance.recipe import RECIPE_KEY, dumps, redact
 from ..auth import User, editor, viewer
 from ..generation import png_bytes
 from ..objects import media_store
+from . import Id
 
 router = APIRouter(tags=["gallery"])
 TAG = re.compile(r"[^\x00-\x1f\x7f,]{1,40}")
@@ -77,12 +78,12 @@ def search(request: Request, user: User = Depends(viewer),
 
 
 @router.get("/api/artworks/{aid}")
-def get_artwork(aid: int, request: Request, user: User = Depends(viewer)) -> dict:
+def get_artwork(aid: Id, request: Request, user: User = Depends(viewer)) -> dict:
     return _artwork(request, aid)
 
 
 @router.get("/api/artworks/{aid}/image", response_class=FileResponse)
-def image(aid: int, request: Request, user: User = Depends(viewer)):
+def image(aid: Id, request: Request, user: User = Depends(viewer)):
     """The picture alone (no metadata), for thumbnails."""
     art = _artwork(request, aid)
     return FileResponse(_image_path(request, art), media_type="image/png",
@@ -90,7 +91,7 @@ def image(aid: int, request: Request, user: User = Depends(viewer)):
 
 
 @router.get("/api/artworks/{aid}/download")
-def download(aid: int, request: Request, user: User = Depends(viewer),
+def download(aid: Id, request: Request, user: User = Depends(viewer),
              recipe: Literal["keep", "redact", "strip"] = "keep",
              fields: str = Query("", max_length=2000, description="for recipe=redact: dotted fields, "
                                  "comma-separated, e.g. model.path,created,params.seed")) -> Response:
@@ -110,7 +111,7 @@ def download(aid: int, request: Request, user: User = Depends(viewer),
 
 
 @router.put("/api/artworks/{aid}/favourite")
-def set_favourite(aid: int, body: Favourite, request: Request, user: User = Depends(editor)) -> dict:
+def set_favourite(aid: Id, body: Favourite, request: Request, user: User = Depends(editor)) -> dict:
     _artwork(request, aid)
     with request.app.state.studio.store.tx() as c:
         c.execute("UPDATE artworks SET favourite = ? WHERE id = ?", (int(body.favourite), aid))
@@ -118,7 +119,7 @@ def set_favourite(aid: int, body: Favourite, request: Request, user: User = Depe
 
 
 @router.post("/api/artworks/{aid}/tags")
-def add_tags(aid: int, body: Tags, request: Request, user: User = Depends(editor)) -> dict:
+def add_tags(aid: Id, body: Tags, request: Request, user: User = Depends(editor)) -> dict:
     _artwork(request, aid)
     tags = [t.strip() for t in body.tags]
     bad = [t for t in tags if not TAG.fullmatch(t)]
@@ -130,7 +131,7 @@ def add_tags(aid: int, body: Tags, request: Request, user: User = Depends(editor
 
 
 @router.delete("/api/artworks/{aid}/tags/{tag}")
-def remove_tag(aid: int, tag: str, request: Request, user: User = Depends(editor)) -> dict:
+def remove_tag(aid: Id, tag: str, request: Request, user: User = Depends(editor)) -> dict:
     _artwork(request, aid)
     with request.app.state.studio.store.tx() as c:
         if c.execute("DELETE FROM tags WHERE artwork_id = ? AND tag = ?", (aid, tag)).rowcount == 0:
@@ -146,7 +147,7 @@ def list_tags(request: Request, user: User = Depends(viewer)) -> list[dict]:
 
 
 @router.delete("/api/artworks/{aid}")
-def delete(aid: int, request: Request, user: User = Depends(editor)) -> dict:
+def delete(aid: Id, request: Request, user: User = Depends(editor)) -> dict:
     """Delete an artwork (its author or an owner). Its image file goes when no artwork uses it any more."""
     studio = request.app.state.studio
     art = _artwork(request, aid)
@@ -165,7 +166,7 @@ def delete(aid: int, request: Request, user: User = Depends(editor)) -> dict:
 
 
 @router.get("/api/artworks/{aid}/lineage")
-def lineage(aid: int, request: Request, user: User = Depends(viewer), depth: int = Query(8, ge=1, le=64)) -> dict:
+def lineage(aid: Id, request: Request, user: User = Depends(viewer), depth: int = Query(8, ge=1, le=64)) -> dict:
     """Parents and children of an artwork, and its family tree up to `depth` generations each way."""
     _artwork(request, aid)
     return request.app.state.studio.store.lineage(aid, depth)
