@@ -131,7 +131,8 @@ function draw(tree) {
         s("title", {}, label),
         s("clipPath", { id: clip }, s("rect", { width: SIZE, height: SIZE, rx: 6 })),
         s("rect", { width: SIZE, height: SIZE, rx: 6 }),
-        s("image", { href: `/api/artworks/${id}/image`, width: SIZE, height: SIZE, "clip-path": `url(#${clip})`, preserveAspectRatio: "xMidYMid slice" }),
+        s("image", { href: `/api/artworks/${id}/image`, width: SIZE, height: SIZE, "clip-path": `url(#${clip})`,
+                    preserveAspectRatio: n?.pipeline?.startsWith("music.") ? "xMidYMid meet" : "xMidYMid slice" }),  // a piano roll whole
         s("text", { x: SIZE / 2, y: SIZE + 14, "text-anchor": "middle" }, `#${id}${n ? ` · ${how(n)}` : ""}`))));
   }
   clear(treeBox, svg);
