@@ -61,6 +61,13 @@ def test_music_runs_in_the_data_dir_are_models_too(studio, editor):
     assert arts[0]["model"] == "my-tunes"
     r = editor.post("/api/music/sample", json={"model": "my-tunes", "attributes": {"density": 1}})
     assert r.status_code == 422 and "none (no attributes.safetensors" in r.json()["detail"]
+    (runs / "training").mkdir()                   # a music run before its first checkpoint
+    (runs / "training" / "config.json").write_text(json.dumps({"family": "music", "model": {"steps": 32}}))
+    assert {m["name"]: m["ready"] for m in editor.get("/api/music/models").json()}["training"] is False
+    for path, body in (("sample", {}), ("interpolate", {"a": arts[0]["id"], "b": arts[0]["id"]}),
+                       ("breed", {"parents": [arts[0]["id"], 10**6]})):
+        r = editor.post(f"/api/music/{path}", json={"model": "training", **body})
+        assert r.status_code == 404 and "no trained weights yet" in r.json()["detail"], r.text
     r = editor.post("/api/music/sample", json={"model": "pictures"})
     assert r.status_code == 422 and "not a music model" in r.json()["detail"]
 

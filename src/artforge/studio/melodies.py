@@ -76,6 +76,13 @@ class MusicModels:
                 "ready": ready, "shipped": name in MUSIC_STARTERS, "dataset": config.get("dataset", {}),
                 "attributes": [{"name": a, "help": ATTRIBUTES.get(a, "")} for a in attribute_names(folder)]}
 
+    def ready(self, name: str) -> dict:
+        """describe(name) of a model that can create now; NotFound while it has no weights yet."""
+        info = self.describe(name)
+        if not info["ready"]:
+            raise NotFound(f"model {name!r} has no trained weights yet ({WEIGHTS_NAME}); wait for its training")
+        return info
+
     def load(self, name: str):
         """The loaded ModelHandle (cached; reloaded when the weights file changes)."""
         from ..pipelines import load_model

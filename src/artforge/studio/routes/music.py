@@ -96,7 +96,7 @@ async def sample(body: SampleBody, request: Request, user: User = Depends(editor
     params = body.model_dump()
     model, amounts = params.pop("model"), params.pop("attributes")
     _at_most(request, "n", params["n"])
-    known = [a["name"] for a in lib.describe(model)["attributes"]]
+    known = [a["name"] for a in lib.ready(model)["attributes"]]
     for name, amount in amounts.items():
         if name not in known:
             raise UserError(f"attributes: {model!r} has no attribute {name[:40]!r}; it has "
@@ -124,8 +124,8 @@ async def interpolate(body: InterpolateBody, request: Request,  # type: ignore[v
     model, ids = params.pop("model"), [params.pop("a"), params.pop("b")]
     _at_most(request, "steps", params["steps"])
     kwargs = {k: v for k, v in MusicInterpolatePipeline.resolve(a="a", b="b", **params).items() if k not in ("a", "b")}
+    steps = int(lib.ready(model)["steps"])
     parents = _parents(request, ids)
-    steps = int(lib.describe(model)["steps"])
     ends = [melody_of(studio.store, studio.settings.objects_dir, p, steps) for p in parents]
 
     def make():
@@ -148,8 +148,8 @@ async def breed(body: BreedBody, request: Request, user: User = Depends(editor))
         raise UserError("parents: give two or more different melodies")
     _at_most(request, "children", params["children"])
     kwargs = {k: v for k, v in MusicBreedPipeline.resolve(parents="a,b", **params).items() if k != "parents"}
+    steps = int(lib.ready(model)["steps"])
     parents = _parents(request, ids)
-    steps = int(lib.describe(model)["steps"])
     tokens = [melody_of(studio.store, studio.settings.objects_dir, p, steps) for p in parents]
 
     def make():
