@@ -11,20 +11,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import socket
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 
 import httpx
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from studio_load import studio         # bench/: a fresh signed-in studio in its own process
 
 
 def main() -> None:
@@ -32,35 +24,18 @@ def main() -> None:
     ap.add_argument("--model", default="starter")
     ap.add_argument("--requests", type=int, default=100)
     args = ap.parse_args()
-    port = free_port()
-    with tempfile.TemporaryDirectory() as data:
-        server = subprocess.Popen([sys.executable, "-m", "artforge", "studio", "--data-dir", data, "--port", str(port),
-                                   "--quiet"], stdout=subprocess.PIPE, text=True)
-        try:
-            link = server.stdout.readline().split("link): ")[1].strip()
-            base = f"http://127.0.0.1:{port}"
-            with httpx.Client(base_url=base, timeout=60) as c:
-                for _ in range(200):
-                    try:
-                        c.get("/api/health")
-                        break
-                    except httpx.TransportError:
-                        time.sleep(0.1)
-                c.get(link.removeprefix(base), follow_redirects=False)
-                c.headers["X-CSRF-Token"] = c.cookies["artforge_csrf"]
-                t0 = time.perf_counter()
-                k = len(c.get(f"/api/models/{args.model}/directions?k=8").raise_for_status().json()["directions"])
-                first_ms = (time.perf_counter() - t0) * 1000
-                times = []
-                for i in range(args.requests):
-                    offsets = [((i % 21) - 10) / 2, 1.0, -0.5] + [0.0] * (k - 3)
-                    body = {"model": args.model, "seed": 7, "truncation": 1.0, "offsets": offsets[:k]}
-                    t0 = time.perf_counter()
-                    c.post("/api/explore", json=body).raise_for_status()
-                    times.append((time.perf_counter() - t0) * 1000)
-        finally:
-            server.terminate()
-            server.wait(30)
+    with studio(batching=True) as (base, cookies, csrf), \
+            httpx.Client(base_url=base, cookies=cookies, headers={"X-CSRF-Token": csrf}, timeout=60) as c:
+        t0 = time.perf_counter()
+        k = len(c.get(f"/api/models/{args.model}/directions?k=8").raise_for_status().json()["directions"])
+        first_ms = (time.perf_counter() - t0) * 1000
+        times = []
+        for i in range(args.requests):
+            offsets = [((i % 21) - 10) / 2, 1.0, -0.5] + [0.0] * (k - 3)
+            body = {"model": args.model, "seed": 7, "truncation": 1.0, "offsets": offsets[:k]}
+            t0 = time.perf_counter()
+            c.post("/api/explore", json=body).raise_for_status()
+            times.append((time.perf_counter() - t0) * 1000)
     times.sort()
     print(json.dumps({"bench": "explore_latency", "model": args.model, "requests": len(times),
                       "directions_first_call_ms": round(first_ms, 1), "p50_ms": round(statistics.median(times), 1),
