@@ -76,7 +76,9 @@ class GeneratePipeline(Pipeline):
             out.append(batch_invariant_forward(self.model.module, z))
         return torch.cat(out)
 
-    def run(self, n: int, seed: int, truncation: float, batch_size: int, no_copies: bool = False) -> Output:
+    def run(self, n: int, seed: int, truncation: float, batch_size: int, no_copies: bool = False,
+            grid: bool = True) -> Output:
+        """The n images (and, with `grid`, a contact sheet of them last), each with its recipe."""
         x = self.images(seed, n, truncation, batch_size)
         params = {"n": n, "seed": seed, "truncation": truncation, "batch_size": batch_size, "no_copies": no_copies}
         extra: list[dict] = [{"image_seed": seed + i} for i in range(n)]
@@ -93,8 +95,10 @@ class GeneratePipeline(Pipeline):
                 extra[i] = {"image_seed": redraw_seed(seed + i, attempt), "redraws": attempt, "copy_check": verdict}
         redrawn = {str(i): e["redraws"] for i, e in enumerate(extra) if e.get("redraws")}
         recipes = [self.recipe("image", {**params, "index": i, **e}) for i, e in enumerate(extra)]
-        grid = self.recipe("grid", {**params, "redrawn": redrawn} if redrawn else params)
-        return Output(to_pil(x) + [make_grid(x)], recipes + [grid])
+        if not grid:
+            return Output(to_pil(x), recipes)
+        sheet = self.recipe("grid", {**params, "redrawn": redrawn} if redrawn else params)
+        return Output(to_pil(x) + [make_grid(x)], recipes + [sheet])
 
     def replay(self, recipe: dict) -> Output:
         p = {k: recipe["params"][k] for k in ("n", "seed", "truncation", "batch_size")}

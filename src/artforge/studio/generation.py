@@ -97,9 +97,8 @@ class Generator:
         for r in reqs:
             xr = x[lo:lo + r.n]
             check = _FirstAnswer(guard, verdicts[lo:lo + r.n]) if guard is not None else None
-            out = _Precomputed(handle, xr, check).run(n=r.n, seed=r.seed, truncation=r.truncation,
-                                                      batch_size=r.n, no_copies=no_copies)
-            outs.append(Output(out.images[:-1], out.recipes[:-1]))              # the grid is not kept
+            outs.append(_Precomputed(handle, xr, check).run(n=r.n, seed=r.seed, truncation=r.truncation,
+                                                            batch_size=r.n, no_copies=no_copies, grid=False))
             lo += r.n
         return outs
 

@@ -501,16 +501,16 @@ def make_images(studio, author: int | None, model: str, n: int, seed: int, trunc
                 no_copies: bool) -> list[int]:
     """One chunk of a generate job: the generate pipeline (with the copy guard when asked), stored as
     artworks of `author`; their ids."""
-    from ..pipelines import GeneratePipeline, Output
+    from ..pipelines import GeneratePipeline
     from .auth import User
     from .routes.create import store_outputs
 
     handle = studio.models.load(model)
     guard = studio.generator.guard(model, handle) if no_copies else None
     out = GeneratePipeline(handle, copy_check=guard).run(n=n, seed=seed, truncation=truncation, batch_size=n,
-                                                         no_copies=no_copies)
+                                                         no_copies=no_copies, grid=False)
     user = User(author, "", "editor")
-    return [a["id"] for a in store_outputs(studio, user, model, Output(out.images[:-1], out.recipes[:-1]))]
+    return [a["id"] for a in store_outputs(studio, user, model, out)]
 
 
 def _last_line(path: Path) -> str | None:
