@@ -162,3 +162,23 @@ def test_segment_encodings_are_remembered_between_steps(one_thread):
     task.max_cached = 4                                 # full: new melodies are encoded but not kept
     task._segment_mu(vae, torch.randint(2, 90, (2, 256)))
     assert len(task._latents) == 4
+
+
+def test_a_run_stopped_early_keeps_its_attribute_vectors(midi_dir, tmp_path, music_tiny, subprocess_env):
+    """Ctrl-C / SIGTERM: the checkpoint comes with attributes.safetensors, so the folder samples as well
+    as a finished one (latent prior and attribute sliders)."""
+    import signal
+    import time
+    run = tmp_path / "run"
+    cmd = [sys.executable, "-m", "artforge", "train", "music", str(midi_dir), "--run", str(run), "--steps",
+           "100000", "--quiet", *music_tiny]
+    proc = subprocess.Popen(cmd, env=subprocess_env, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not ((run / "metrics.jsonl").exists() and (run / "metrics.jsonl").stat().st_size) and time.time() < deadline:
+        assert proc.poll() is None, proc.stderr.read()
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    vectors = load_file(str(run / "attributes.safetensors"))
+    assert {"density", "latent.mean", "latent.std"} <= set(vectors)

@@ -246,8 +246,10 @@ class HeldOutAccuracy(Callback):
 
 
 class AttributeVectors(Callback):
-    """At the end of training, `attributes.safetensors`: per attribute, mean mu of the training windows
-    in its top quartile minus that of its bottom quartile (MusicVAE's attribute vectors)."""
+    """With every checkpoint and at the end, `attributes.safetensors`: per attribute, mean mu of the
+    training windows in its top quartile minus that of its bottom quartile (MusicVAE's attribute
+    vectors). Written with the checkpoints too, so a run stopped early (Ctrl-C) still samples from where
+    its melodies lie and has its attribute sliders."""
 
     def __init__(self, windows: torch.Tensor, run_dir: Path, limit: int = 4096):
         g = torch.Generator().manual_seed(99)
@@ -265,6 +267,9 @@ class AttributeVectors(Callback):
         vectors, meta = attribute_vectors(mu, self.windows)
         if vectors:
             save_weights(vectors, self.path, meta)
+
+    def on_checkpoint(self, loop: Loop) -> None:
+        self.on_end(loop)
 
 
 LATENT_MEAN, LATENT_STD = "latent.mean", "latent.std"
