@@ -1,5 +1,6 @@
 """The listening example in docs/music/: a morph between two held-out folk tunes, and samples, from the
-shipped 2-bar model, as MIDI (with recipes), WAV and piano rolls.
+shipped 2-bar model, as MIDI (with recipes), WAV and piano rolls; then the same for 16 bars with the
+shipped 16-bar model (long-*: the morph as MIDI and piano roll, the samples also as WAV).
 
     python bench/music_listening.py [--out docs/music]
 
@@ -24,6 +25,7 @@ from artforge.provenance.recipe import dumps
 from artforge.provenance.write import save_midi
 
 MODEL = "starter:melody-2bar"
+LONG_MODEL = "starter:melody-16bar"
 
 
 def main() -> None:
@@ -53,7 +55,25 @@ def main() -> None:
     save_midi([concat(samples.melodies)], out / "samples.mid", samples.recipes[0], tempo_bpm=100)
     render_wav(concat(samples.melodies), out / "samples.wav", tempo_bpm=100, sample_rate=22050)
     piano_roll(samples.melodies, out / "samples.png", titles=[f"seed {7 + i}, temperature 0.5" for i in range(4)])
+    long_example(out)
     print(json.dumps({"out": str(out), "synth": synth, "files": sorted(p.name for p in out.iterdir())}))
+
+
+def long_example(out: Path) -> None:
+    split = load_melodies(MusicDataConfig(path="builtin:folk", bars=16))
+    a, b = split.val[40].numpy(), split.val[300].numpy()
+    write_midi([a], out / "long-a.mid")
+    write_midi([b], out / "long-b.mid")
+    model = load_model(LONG_MODEL)
+    morph = MusicInterpolatePipeline(model)(a=str(out / "long-a.mid"), b=str(out / "long-b.mid"), steps=4)
+    save_midi([morph.melodies[-1]], out / "long-morph.mid", morph.recipes[-1], tempo_bpm=100)
+    piano_roll(morph.melodies[:-1], out / "long-morph.png",
+               titles=["A, as the model plays it back", "1/3", "2/3", "B, as the model plays it back"],
+               recipe_text=dumps(morph.recipes[-1]))
+    samples = MusicSamplePipeline(model)(n=2, seed=3, temperature=0.5)
+    save_midi([concat(samples.melodies)], out / "long-samples.mid", samples.recipes[0], tempo_bpm=100)
+    render_wav(concat(samples.melodies), out / "long-samples.wav", tempo_bpm=100, sample_rate=16000)
+    piano_roll(samples.melodies, out / "long-samples.png", titles=[f"seed {3 + i}, temperature 0.5" for i in range(2)])
 
 
 if __name__ == "__main__":

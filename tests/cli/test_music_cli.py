@@ -90,6 +90,28 @@ def test_shipped_melody_model(cli, midi_dir, tmp_path, capsys):
     assert figures["acc_teacher_forced"] > 0.5 and figures["samples"] == 16
 
 
+def test_shipped_sixteen_bar_melody_model(cli, tmp_path, capsys):
+    """The 16-bar model ships too: built on the 2-bar one, it samples, replays and evaluates."""
+    from artforge.io.midi import write_midi
+    from artforge.models.pretrained import music_starter_dir
+    from melodies import random_walk_melody
+    folder = music_starter_dir("starter:melody-16bar")
+    cfg = json.loads((folder / "config.json").read_text())
+    assert cfg["arch"] == "musicvae-segments" and cfg["model"]["steps"] == 256
+    assert cli("music", "sample", "starter:melody-16bar", "-n", 2, "--seed", 4, "--temperature", 0.5,
+               "--attribute", "pitch=-1", "--out", tmp_path, "--no-wav", "--json") == 0
+    written = json.loads(capsys.readouterr().out)
+    assert cli("replay", written["midi"][1], "--out", tmp_path / "again.mid", "--json") == 0
+    assert json.loads(capsys.readouterr().out)["identical"] is True
+    long = tmp_path / "long"
+    long.mkdir()
+    for i in range(40):                                 # by name hash, t8 and t32 are the held-out tunes
+        write_midi([random_walk_melody(i, bars=17)], long / f"t{i}.mid")
+    assert cli("eval", "starter:melody-16bar", "--data", long, "--n", 10, "--out", tmp_path / "ev", "--json") == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert figures["bars"] == 16 and 0.5 < figures["acc_teacher_forced"] <= 1 and figures["samples"] == 10
+
+
 def test_data_check_reads_a_midi_folder(cli, midi_dir, tmp_path, capsys):
     assert cli("data", "check", midi_dir, "--json", "--quiet") == 0
     report = json.loads(capsys.readouterr().out)

@@ -101,7 +101,7 @@ def test_interpolate_with_a_file_without_melody(model, tmp_path):
     with pytest.raises(UserError, match="drums.mid: no melodic track"):
         MusicInterpolatePipeline(model)(a=str(good), b=str(drums))
     short = tmp_path / "short.mid"
-    write_midi([random_walk_melody(3)[:20]], short)
+    write_midi([random_walk_melody(3)[:12]], short)           # not even a bar
     with pytest.raises(UserError, match="has no melody of 2 bars"):
         MusicInterpolatePipeline(model)(a=str(good), b=str(short))
 
@@ -137,3 +137,19 @@ def test_sampling_draws_where_the_training_latents_lie(model):
     z = pipe.prior(list(range(512)))
     assert torch.allclose(z.mean(0), v["latent.mean"], atol=0.2 * float(v["latent.std"].max()) + 1e-3)
     assert torch.allclose(z.std(0), v["latent.std"], rtol=0.2)
+
+
+def test_a_melody_ending_in_a_rest_comes_back_whole_from_its_midi_file(model, tmp_path):
+    """A MIDI track ends at its last note-off: the rest that closed the last bar is lost in the file, and
+    reading completes the bar again (off, then silence), so the window is found and identical."""
+    from artforge.data.midi import read_midi
+    from artforge.pipelines.music import to_bar_line
+    bars = int(model.config["model"]["steps"]) // 16
+    ev = np.zeros(bars * 16, dtype=np.int64)
+    ev[::4] = 60 - 19                                  # quarter notes on middle C ...
+    ev[-4:] = [1, 0, 0, 0]                             # ... and the last beat a rest
+    write_midi([ev], tmp_path / "rest.mid")
+    read = read_midi(tmp_path / "rest.mid")[0]
+    assert len(read) == len(ev) - 4 and np.array_equal(to_bar_line(read), ev)
+    assert np.array_equal(MusicSamplePipeline(model).melody_from_file(tmp_path / "rest.mid"), ev)
+    assert np.array_equal(to_bar_line(np.array([41, 0, 1, 0] * 4)), [41, 0, 1, 0] * 4)   # whole bars as they are

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..data.melody import ATTRIBUTES, STEPS_PER_BAR
+from ..data.melody import ATTRIBUTES, FIRST_PITCH_TOKEN, NO_EVENT, NOTE_OFF, STEPS_PER_BAR
 from ..data.midi import BadMidi, read_midi
 from ..data.music import windows
 from ..errors import RecipeError, UserError
@@ -41,6 +41,18 @@ def require_music(model: ModelHandle) -> None:
 
 def melody_sha256(events) -> str:
     return hashlib.sha256(np.asarray(events, dtype=np.int8).tobytes()).hexdigest()
+
+
+def to_bar_line(events: np.ndarray) -> np.ndarray:
+    """A melody read from a file, completed with silence to the end of its last bar: a MIDI track ends at
+    its last note-off, so a tune whose last bar ends in a rest comes back a few steps short of it."""
+    pad = -len(events) % STEPS_PER_BAR
+    if not pad:
+        return events
+    struck = events[events != NO_EVENT]
+    sounding = int(len(struck) > 0 and struck[-1] >= FIRST_PITCH_TOKEN)
+    tail = [NOTE_OFF] * sounding + [NO_EVENT] * (pad - sounding)
+    return np.concatenate([events, np.asarray(tail, dtype=events.dtype)])
 
 
 def parse_attributes(text: str) -> dict[str, float]:
@@ -122,7 +134,7 @@ class MusicPipeline(Pipeline):
         except BadMidi as e:
             raise UserError(f"{path}: {e}") from None
         for part in parts:
-            found = windows(part, bars, 1)
+            found = windows(to_bar_line(part), bars, 1)
             if found:
                 return found[0]
         raise UserError(f"{path} has no melody of {bars} bars that this model can read (it needs at least "
