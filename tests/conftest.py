@@ -5,10 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
-from PIL import Image, ImageDraw
+from pictures import draw_art
 
 # Two threads like CI's machine; results are deterministic for a fixed thread count.
 torch.set_num_threads(2)
@@ -22,19 +21,6 @@ def _private_cache(tmp_path_factory):
     mp.delenv("ARTFORGE_RUNS", raising=False)
     yield
     mp.undo()
-
-
-def draw_art(i: int, size: int = 40) -> Image.Image:
-    """A small deterministic picture: a coloured disc on a two-tone background."""
-    rng = np.random.default_rng(i)
-    top, bottom, disc = (tuple(int(c) for c in rng.integers(0, 256, 3)) for _ in range(3))
-    img = Image.new("RGB", (size, size), top)
-    d = ImageDraw.Draw(img)
-    d.rectangle([0, size // 2, size, size], fill=bottom)
-    r = int(rng.integers(size // 6, size // 3))
-    cx, cy = (int(v) for v in rng.integers(r, size - r, 2))
-    d.ellipse([cx - r, cy - r, cx + r, cy + r], fill=disc)
-    return img
 
 
 @pytest.fixture

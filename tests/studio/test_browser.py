@@ -23,6 +23,7 @@ import pytest
 
 from artforge.studio import StudioSettings, create_app, prepare
 from conftest import PASSWORD, make_settings
+from pictures import draw_art
 
 CHROMIUM = os.environ.get("ARTFORGE_CHROMIUM", "/usr/bin/chromium")
 pytestmark = [
@@ -40,19 +41,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 TINY = "resolution = 16\nbatch_size = 4\npreset = tiny\nkid_every = 0"
 
 
-def picture(i: int, size: int = 24):
-    """A small deterministic picture: a two-tone background and a disc."""
-    from PIL import Image, ImageDraw
-
-    rng = np.random.default_rng(i)
-    top, bottom, disc = (tuple(int(c) for c in rng.integers(0, 256, 3)) for _ in range(3))
-    img = Image.new("RGB", (size, size), top)
-    d = ImageDraw.Draw(img)
-    d.rectangle([0, size // 2, size, size], fill=bottom)
-    r = int(rng.integers(size // 6, size // 3))
-    cx, cy = (int(v) for v in rng.integers(r, size - r, 2))
-    d.ellipse([cx - r, cy - r, cx + r, cy + r], fill=disc)
-    return img
+def picture(i: int):
+    return draw_art(i, size=24)
 
 
 class LiveStudio:

@@ -143,7 +143,19 @@ class Conductor(nn.Module):
         return torch.tanh(self.out(y))                      # (B, bars, D)
 
 
-class MusicVAE(nn.Module):
+class _Autoencoder(nn.Module):
+    """forward() for a melody VAE that has encode, shifted_inputs and decode_logits."""
+
+    def forward(self, x: torch.Tensor, z: torch.Tensor | None = None):
+        """(logits, mu, logvar) for a batch of melodies (B, T); z defaults to a sample of q(z|x) when
+        training and to its mean otherwise."""
+        mu, logvar = self.encode(x)
+        if z is None:
+            z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar) if self.training else mu
+        return self.decode_logits(z, self.shifted_inputs(x)), mu, logvar
+
+
+class MusicVAE(_Autoencoder):
     def __init__(self, config: MusicVAEConfig):
         super().__init__()
         self.config = c = config
@@ -177,12 +189,6 @@ class MusicVAE(nn.Module):
         start = torch.full_like(seq[:, :1], self.decoder.start)
         return torch.cat([start, seq[:, :-1]], dim=1).reshape(B, -1)
 
-    def forward(self, x: torch.Tensor, z: torch.Tensor | None = None):
-        """(logits, mu, logvar) for a batch of melodies (B, T); z defaults to a sample of q(z|x)."""
-        mu, logvar = self.encode(x)
-        if z is None:
-            z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar) if self.training else mu
-        return self.decode_logits(z, self.shifted_inputs(x)), mu, logvar
 
     @torch.no_grad()
     def decode(self, z: torch.Tensor, temperature: float = 0.0, generator: torch.Generator | None = None,
@@ -221,7 +227,7 @@ class SegmentVAEConfig:
         return self.segment.n_classes
 
 
-class SegmentVAE(nn.Module):
+class SegmentVAE(_Autoencoder):
     """A hierarchical MusicVAE for long melodies built on a trained 2-bar one (the "segment model").
 
     The melody is cut into 2-bar segments; the segment model's encoder turns each into its latent, a
@@ -330,11 +336,6 @@ class SegmentVAE(nn.Module):
         logits = self.segment.decode_logits(self.segment_latents(z), self._segments(inputs))
         return logits.reshape(z.shape[0], self.config.steps, -1)
 
-    def forward(self, x: torch.Tensor, z: torch.Tensor | None = None):
-        mu, logvar = self.encode(x)
-        if z is None:
-            z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar) if self.training else mu
-        return self.decode_logits(z, self.shifted_inputs(x)), mu, logvar
 
     @torch.no_grad()
     def decode(self, z: torch.Tensor, temperature: float = 0.0, generator: torch.Generator | None = None,

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import json
 import tempfile
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +24,7 @@ from ..data.music import windows
 from ..errors import UserError
 from ..io.weights import CONFIG_NAME, WEIGHTS_NAME
 from ..models.pretrained import MUSIC_STARTERS, STARTER, music_starter_dir
-from .models import ModelLibrary, NotFound
+from .models import LoadedModels, ModelLibrary, NotFound
 from .objects import MEDIA_KINDS, media_store
 
 ATTRIBUTES_NAME = "attributes.safetensors"      # as pipelines.music writes it beside the weights
@@ -46,9 +44,8 @@ class MusicModels:
     """The music models by name, a few kept loaded (loading happens on the generation thread)."""
 
     def __init__(self, library: ModelLibrary, device: str = "cpu", cache_size: int = 3):
-        self.library, self.device, self.cache_size = library, device, cache_size
-        self._cache: OrderedDict[str, tuple[float, object]] = OrderedDict()
-        self._lock = threading.Lock()
+        self.library, self.device = library, device
+        self._handles = LoadedModels(device, cache_size)
 
     def folder(self, name: str) -> Path:
         if name in MUSIC_STARTERS:
@@ -85,24 +82,8 @@ class MusicModels:
 
     def load(self, name: str):
         """The loaded ModelHandle (cached; reloaded when the weights file changes)."""
-        from ..pipelines import load_model
-
         folder = self.folder(name)
-        weights = folder / WEIGHTS_NAME
-        if not weights.is_file():
-            raise NotFound(f"model {name!r} has no trained weights yet ({WEIGHTS_NAME})")
-        stamp = weights.stat().st_mtime
-        with self._lock:
-            hit = self._cache.get(name)
-            if hit and hit[0] == stamp:
-                self._cache.move_to_end(name)
-                return hit[1]
-        handle = load_model(name if name in MUSIC_STARTERS else folder, self.device)
-        with self._lock:
-            self._cache[name] = (stamp, handle)
-            while len(self._cache) > self.cache_size:
-                self._cache.popitem(last=False)
-        return handle
+        return self._handles.get(name, folder, name if name in MUSIC_STARTERS else folder)
 
 
 def _config(folder: Path) -> dict:

@@ -53,13 +53,42 @@ def inside(root: Path, relative: str) -> Path:
     return p
 
 
+class LoadedModels:
+    """A few loaded models by name, least recently used dropped first; one whose weights file changed
+    (a run still training) is loaded again."""
+
+    def __init__(self, device: str = "cpu", size: int = 4):
+        self.device, self.size = device, size
+        self._cache: OrderedDict[str, tuple[float, object]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, name: str, folder: Path, source: str | Path):
+        """The ModelHandle of model `name` in `folder`, loaded from `source` (a shipped name or the folder)."""
+        from ..pipelines import load_model
+
+        weights = folder / WEIGHTS_NAME
+        if not weights.is_file():
+            raise NotFound(f"model {name!r} has no trained weights yet ({WEIGHTS_NAME})")
+        stamp = weights.stat().st_mtime
+        with self._lock:
+            hit = self._cache.get(name)
+            if hit and hit[0] == stamp:
+                self._cache.move_to_end(name)
+                return hit[1]
+        handle = load_model(source, self.device)
+        with self._lock:
+            self._cache[name] = (stamp, handle)
+            while len(self._cache) > self.size:
+                self._cache.popitem(last=False)
+        return handle
+
+
 class ModelLibrary:
     """Finds model folders by name and keeps a few loaded (loading happens on the generation thread)."""
 
     def __init__(self, runs_dir: Path, device: str = "cpu", cache_size: int = 4):
-        self.runs_dir, self.device, self.cache_size = Path(runs_dir), device, cache_size
-        self._cache: OrderedDict[str, tuple[float, object]] = OrderedDict()
-        self._lock = threading.Lock()
+        self.runs_dir, self.device = Path(runs_dir), device
+        self._handles = LoadedModels(device, cache_size)
 
     def folder(self, name: str) -> Path:
         if name == STARTER:
@@ -105,23 +134,8 @@ class ModelLibrary:
 
     def load(self, name: str):
         """The loaded ModelHandle (cached; reloaded when the weights file changes)."""
-        from ..pipelines import load_model
-
         folder = self.folder(name)
-        weights = folder / WEIGHTS_NAME
-        if not weights.is_file():
-            raise NotFound(f"model {name!r} has no trained weights yet ({WEIGHTS_NAME})")
-        stamp = weights.stat().st_mtime
-        with self._lock:
-            hit = self._cache.get(name)
-            if hit and hit[0] == stamp:
-                self._cache.move_to_end(name)
-                return hit[1]
-        handle = load_model(name if name == STARTER else folder, self.device)
+        handle = self._handles.get(name, folder, name if name == STARTER else folder)
         if handle.config.get("family") != "gan":
             raise UserError(f"model {name!r} is a {handle.config.get('family')} model; generate needs an image model")
-        with self._lock:
-            self._cache[name] = (stamp, handle)
-            while len(self._cache) > self.cache_size:
-                self._cache.popitem(last=False)
         return handle
