@@ -48,8 +48,11 @@ def init_from_env(device_kind: str) -> Dist:
     return Dist(rank=dist.get_rank(), local_rank=int(os.environ.get("LOCAL_RANK", "0")), world=dist.get_world_size())
 
 
-def shutdown(d: Dist) -> None:
+def finish(d: Dist) -> None:
+    """Leave together: wait for every rank (rank 0 may still be writing files), then close the group. A
+    process that exits while its peers still hold the connection can abort in gloo's teardown."""
     if d.enabled and dist.is_initialized():
+        dist.barrier()
         dist.destroy_process_group()
 
 

@@ -214,6 +214,7 @@ class Loop:
                     t_last_ckpt = time.monotonic()
                 if stop:
                     bar.close()
+                    D.finish(self.dist)
                     raise TrainingInterrupted(self.step, self._stop or "another rank")
                 if spent:
                     self.last_logs = {**self.last_logs, "budget_spent_at_step": self.step}
@@ -223,6 +224,7 @@ class Loop:
             if main:
                 for cb in self.callbacks:
                     cb.on_end(self)
+            D.finish(self.dist)
 
     def _budget_spent(self) -> bool:
         cfg = self.config
