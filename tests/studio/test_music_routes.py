@@ -82,6 +82,10 @@ def test_sample_keeps_melodies_with_piano_roll_midi_and_wav_and_replays(studio, 
     assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
     wav = viewer.get(f"/api/artworks/{a}/wav")
     assert wav.status_code == 200 and wav.headers["content-type"] == "audio/wav" and wav.content[:4] == b"RIFF"
+    import io
+    import wave
+    with wave.open(io.BytesIO(wav.content)) as w:                # a preview: 22.05 kHz mono
+        assert (w.getframerate(), w.getnchannels()) == (22050, 1)
     midi = viewer.get(f"/api/artworks/{a}/midi")
     assert midi.status_code == 200 and midi.headers["content-type"] == "audio/midi"
     assert "attachment" in midi.headers["content-disposition"] and read_midi_bytes(midi.content)

@@ -155,6 +155,9 @@ def melody_of(store, objects_root: Path, art: dict, steps: int) -> np.ndarray:
     return found[0]
 
 
+STUDIO_WAV_RATE = 22050
+
+
 def render(tmp_dir: Path, melody: Melody, bpm: float) -> dict[str, bytes]:
     """The files of one melody: piano-roll PNG, MIDI (recipe inside), WAV."""
     from ..io.audio import render_wav
@@ -167,7 +170,9 @@ def render(tmp_dir: Path, melody: Melody, bpm: float) -> dict[str, bytes]:
         titles = [f"step {i + 1}" for i in range(len(rows))] if melody.rows else None
         piano_roll(rows, d / "roll.png", titles=titles)
         save_midi([melody.events], d / "melody.mid", melody.recipe, tempo_bpm=bpm)
-        render_wav(melody.events, d / "melody.wav", tempo_bpm=bpm)
+        # 22.05 kHz: a preview for the browser's player (the MIDI is the master), half the size of CD rate;
+        # a 16-step morph of 16-bar melodies is still ten minutes of audio
+        render_wav(melody.events, d / "melody.wav", tempo_bpm=bpm, sample_rate=STUDIO_WAV_RATE)
         return {"png": (d / "roll.png").read_bytes(), "midi": (d / "melody.mid").read_bytes(),
                 "wav": (d / "melody.wav").read_bytes()}
 
