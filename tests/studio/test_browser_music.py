@@ -73,3 +73,7 @@ def test_music_sample_listen_and_morph(page, live):  # noqa: F811
     viewer = page.get_by_role("dialog", name=f"Artwork #{morph}")
     expect(viewer.get_by_role("link", name="MIDI")).to_have_attribute("href", f"/api/artworks/{morph}/midi")
     expect(viewer.locator("audio")).to_have_attribute("src", f"/api/artworks/{morph}/wav")
+    # The gallery's model filter offers the melody models too, and filters by them.
+    viewer.press("Escape")
+    model = page.locator("#gallery-model")
+    expect(model.locator("option", has_text="starter:melody-2bar")).to_have_count(1)

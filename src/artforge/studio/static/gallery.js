@@ -75,10 +75,12 @@ function queryString() {
 }
 
 async function show(args) {
-  const all = await models();
+  // image models and melody models (the melody starters are not in /api/models)
+  const [images, melodies] = await Promise.all([models(), api("/api/music/models").catch(() => [])]);
+  const names = [...new Set([...images, ...melodies].map(m => m.name))];
   const select = filterForm.querySelector("#gallery-model");
   const keep = args.query.get("model") || select.value;
-  clear(select, h("option", { value: "" }, "any model"), all.map(m => h("option", { value: m.name }, m.name)));
+  clear(select, h("option", { value: "" }, "any model"), names.map(n => h("option", { value: n }, n)));
   for (const name of FILTERS) {
     const el = filterForm.elements[name];
     const v = args.query.get(name) || "";
