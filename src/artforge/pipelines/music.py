@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..data.melody import ATTRIBUTES, FIRST_PITCH_TOKEN, NO_EVENT, NOTE_OFF, STEPS_PER_BAR
+from ..data.melody import ATTRIBUTES, STEPS_PER_BAR, events_to_notes, notes_to_events
 from ..data.midi import BadMidi, read_midi
 from ..data.music import windows
 from ..errors import RecipeError, UserError
@@ -46,13 +46,9 @@ def melody_sha256(events) -> str:
 def to_bar_line(events: np.ndarray) -> np.ndarray:
     """A melody read from a file, completed with silence to the end of its last bar: a MIDI track ends at
     its last note-off, so a tune whose last bar ends in a rest comes back a few steps short of it."""
-    pad = -len(events) % STEPS_PER_BAR
-    if not pad:
+    if not len(events) % STEPS_PER_BAR:
         return events
-    struck = events[events != NO_EVENT]
-    sounding = int(len(struck) > 0 and struck[-1] >= FIRST_PITCH_TOKEN)
-    tail = [NOTE_OFF] * sounding + [NO_EVENT] * (pad - sounding)
-    return np.concatenate([events, np.asarray(tail, dtype=events.dtype)])
+    return notes_to_events(events_to_notes(events), -(-len(events) // STEPS_PER_BAR) * STEPS_PER_BAR)
 
 
 def parse_attributes(text: str) -> dict[str, float]:
