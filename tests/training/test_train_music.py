@@ -67,6 +67,10 @@ def test_long_melodies_are_played_by_a_trained_two_bar_model(cli, midi_dir, long
     assert model.latent_std.ne(1).any(), "the segment latents' statistics were measured"
     logged = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert any("loss/latent" in r for r in logged) and any("val_acc_teacher_forced" in r for r in logged)
+    tuned = tmp_path / "tuned"                            # fine-tuning keeps the source's latent statistics
+    assert cli("train", "music", long_midi, "--run", tuned, "--bars", 16, "--steps", 1, "--quiet", *music_tiny,
+               f"model.segment_model={seg}", "model.top_hidden=16", f"train.init_from={run}", "vae.lr=0") == 0
+    assert torch.equal(from_pretrained(tuned).latent_std, model.latent_std)
     out = tmp_path / "out"
     assert cli("music", "sample", run, "-n", 2, "--seed", 1, "--out", out) == 0
     assert len(list(out.glob("*.mid"))) == 2

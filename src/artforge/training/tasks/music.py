@@ -255,9 +255,13 @@ class AttributeVectors(Callback):
         g = torch.Generator().manual_seed(99)
         self.windows = windows[torch.randperm(len(windows), generator=g)[:limit]]
         self.path = Path(run_dir) / "attributes.safetensors"
+        self.written_at: int | None = None                 # the step they were last computed at
 
     @torch.no_grad()
     def on_end(self, loop: Loop) -> None:
+        if self.written_at == loop.step:                    # the final checkpoint just wrote them
+            return
+        self.written_at = loop.step
         module = loop.ema.module if loop.ema else loop.task.modules["vae"]
         was = module.training
         module.eval()
@@ -310,8 +314,8 @@ def train(exp: MusicExperiment, run_dir: Path, state: dict | None = None, quiet:
     torch.manual_seed(exp.train.seed)
     task = MusicTask(exp)
     vae = task.modules["vae"]
-    if isinstance(vae, SegmentVAE) and state is None:
-        vae.fit_latent_stats(data.windows)                  # a resumed run has them in its checkpoint
+    if isinstance(vae, SegmentVAE) and state is None and not exp.train.init_from:
+        vae.fit_latent_stats(data.windows)      # a resumed or fine-tuned run gets them with its weights
     run_dir = Path(run_dir)
     dataset_info = {"manifest_sha256": data.manifest_sha256, "melodies": len(data),
                     "licence": data.manifest.get("licence", "unknown"),
