@@ -226,20 +226,13 @@ class Store:
                offset: int = 0) -> tuple[list[dict], int]:
         """Artworks matching every given filter, newest first, and how many match in all."""
         where, args = ["1=1"], []
-        if model is not None:
-            where.append("a.model = ?"); args.append(model)
-        if seed is not None:
-            where.append("a.seed = ?"); args.append(seed)
-        if tag is not None:
-            where.append("EXISTS (SELECT 1 FROM tags t WHERE t.artwork_id = a.id AND t.tag = ?)"); args.append(tag)
-        if author is not None:
-            where.append("u.username = ?"); args.append(author)
-        if since is not None:
-            where.append("a.created >= ?"); args.append(since)
-        if until is not None:
-            where.append("a.created < ?"); args.append(until)
-        if favourite is not None:
-            where.append("a.favourite = ?"); args.append(int(favourite))
+        for clause, value in (("a.model = ?", model), ("a.seed = ?", seed),
+                              ("EXISTS (SELECT 1 FROM tags t WHERE t.artwork_id = a.id AND t.tag = ?)", tag),
+                              ("u.username = ?", author), ("a.created >= ?", since), ("a.created < ?", until),
+                              ("a.favourite = ?", None if favourite is None else int(favourite))):
+            if value is not None:
+                where.append(clause)
+                args.append(value)
         if text:
             like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             where.append("(a.recipe LIKE ? ESCAPE '\\' OR a.model LIKE ? ESCAPE '\\' OR a.pipeline LIKE ? "
