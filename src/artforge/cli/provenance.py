@@ -19,7 +19,8 @@ def register(sub, parents) -> None:
                        description="Regenerate an output from its recipe and model; bit-identical on CPU.")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--out", required=True, metavar="NEW_FILE")
-    p.add_argument("--model", default=None, metavar="RUN_DIR", help="model folder (default: found by its hash)")
+    p.add_argument("--model", default=None, metavar="RUN_DIR", help="model folder (default: found by its hash); "
+                   "for stylize, the feature network's weights file, e.g. the --vgg19 FILE it was made with")
     p.add_argument("--device", default="cpu")
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
     p.set_defaults(func=run_replay)

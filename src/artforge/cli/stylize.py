@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 from ..errors import UserError
-from ..pipelines.stylize import MAX_PIXELS, StylizePipeline, feature_net_handle, iterations_at, scales
+from ..pipelines.stylize import MAX_PIXELS, StylizePipeline, feature_net_handle, iterations_at, scales, vgg19_handle
 from ..provenance.write import save_image
 from .params import add_pipeline_options, pipeline_kwargs
 
@@ -31,6 +31,9 @@ def register(sub, parents) -> None:
                    help="refuse input images with more pixels (default: %(default)s)")
     p.add_argument("--redact", default="", metavar="FIELDS",
                    help="recipe fields to leave out, comma-separated (e.g. parents); 'all' strips it")
+    p.add_argument("--vgg19", default=None, metavar="FILE",
+                   help="measure in your own VGG19 weights (torchvision layout, .pth or .safetensors) instead of "
+                        "EfficientNet-Lite0; replay then needs --model FILE")
     p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or mps (default: cpu)")
     p.add_argument("--json", action="store_true", help="print what was written as one JSON object")
     p.set_defaults(func=run)
@@ -55,7 +58,8 @@ def run(args) -> int:
         bars[0].update(1)
         bars[0].set_postfix(loss=f"{parts['total']:.3g}", refresh=False)
 
-    pipe = StylizePipeline(feature_net_handle(args.device), max_pixels=args.max_pixels,
+    handle = vgg19_handle(args.vgg19, args.device) if args.vgg19 else feature_net_handle(args.device)
+    pipe = StylizePipeline(handle, max_pixels=args.max_pixels,
                            on_step=None if args.quiet else step)
     try:
         result = pipe(args.content, args.styles, **kwargs)

@@ -1,4 +1,5 @@
-"""Style transfer by optimization (Gatys et al. 2016) on EfficientNet-Lite0 features.
+"""Style transfer by optimization (Gatys et al. 2016) on EfficientNet-Lite0 features, or on a VGG19 the user
+brings (`vgg19_handle(FILE)`: Gatys et al.'s own network and layers, see features/vgg.py).
 
 The picture itself is optimized: starting from the content image, its pixels move to lower
 content_weight·L_content + style_weight·L_style + tv_weight·L_tv, measured in the feature network (see
@@ -31,7 +32,7 @@ from PIL import Image
 
 from ..data.images import BadImage, decode_image
 from ..errors import RecipeError, UserError
-from ..features import extract
+from ..features import extract, vgg
 from ..features.taps import FeatureTaps
 from ..io.weights import file_sha256
 from ..losses.style import (STYLE_LOSSES, blend_statistics, content_loss, statistics_loss, statistics_scale,
@@ -78,6 +79,9 @@ def loss_config(style: str, taps: str = "relu6") -> LossConfig:
 
 PRESETS: dict[str, LossConfig] = {kind: loss_config(kind) for kind in STYLE_LOSSES}
 DEFAULT_LOSS = "gram"
+# with a user's VGG19 (--vgg19 FILE): Gatys et al.'s layers, relu1_1 ... relu5_1 for style, relu4_2 for content
+VGG_PRESETS: dict[str, LossConfig] = {kind: LossConfig(kind, vgg.STYLE_LAYERS, (1.0,) * len(vgg.STYLE_LAYERS),
+                                                       vgg.CONTENT_LAYERS) for kind in STYLE_LOSSES}
 
 
 @dataclass
@@ -122,6 +126,15 @@ def feature_net_handle(device: str | torch.device = "cpu", path: str | Path | No
     digest = want or file_sha256(weights)
     config = {"arch": "efficientnet-lite0", "family": "features", "model": asdict(net.config)}
     return ModelHandle(net, config, digest, weights, "efficientnet-lite0", torch.device(device))
+
+
+def vgg19_handle(path: str | Path, device: str | torch.device = "cpu", sha256: str | None = None) -> ModelHandle:
+    """A user's VGG19 weights file as the pipeline's "model", named by its SHA-256 (`sha256`, when given,
+    is the hash already checked)."""
+    path = Path(path).expanduser()
+    net = vgg.load_vgg19(path, device)
+    config = {"arch": vgg.ARCH, "family": "features", "model": {"widths": net.widths}}
+    return ModelHandle(net, config, sha256 or file_sha256(path), path, path.name, torch.device(device))
 
 
 def parse_style_weights(text: str | list, count: int) -> list[float]:
@@ -345,10 +358,11 @@ class StylizePipeline(Pipeline):
         return self._make(c, s, params, weights)
 
     def _make(self, c: InputImage, s: list[InputImage], params: dict, weights: list[float]) -> Output:
-        loss = PRESETS[params["style_loss"]]
+        is_vgg = self.model.config["arch"] == vgg.ARCH
+        loss = (VGG_PRESETS if is_vgg else PRESETS)[params["style_loss"]]
+        taps = (vgg.VGGTaps if is_vgg else FeatureTaps)(self.model.module, loss.style_layers + loss.content_layers)
         self.log = StylizeLog()
-        x = stylize(FeatureTaps(self.model.module, loss.style_layers + loss.content_layers), c.pixels,
-                    [i.pixels for i in s], weights, loss=loss, content_weight=params["content_weight"],
+        x = stylize(taps, c.pixels, [i.pixels for i in s], weights, loss=loss, content_weight=params["content_weight"],
                     style_weight=params["style_weight"], tv_weight=params["tv_weight"],
                     style_scale=params["style_scale"], preserve_color=params["preserve_color"], size=params["size"],
                     iterations=params["iterations"], seed=params["seed"], optimizer=params["optimizer"],
@@ -372,15 +386,22 @@ class StylizePipeline(Pipeline):
 
     @classmethod
     def replay_model(cls, recipe: dict, explicit: str | None = None, device: str = "cpu") -> ModelHandle:
-        """The feature network the recipe names by hash: the packaged one, or the file given with --model."""
+        """The feature network the recipe names by hash: the packaged one, or the file given with --model
+        (a user's VGG19 file is never found on its own: it must be given)."""
         want = recipe.get("model", {}).get("sha256")
         if not want:
             raise RecipeError("the recipe has no model.sha256 (it was redacted?), so it cannot be replayed")
+        is_vgg = recipe["model"].get("arch") == vgg.ARCH
+        if is_vgg and not explicit:
+            raise RecipeError(f"this file was made with a VGG19 weights file (sha256 {want[:12]}…); give that file "
+                              "with --model FILE")
         if explicit:
             got = file_sha256(explicit) if Path(explicit).is_file() else None
             if got != want:
                 raise RecipeError(f"--model {explicit} is not the feature network that made this file "
                                   f"(the recipe wants weights with sha256 {want[:12]}…)")
+            if is_vgg:
+                return vgg19_handle(explicit, device, sha256=want)
             return feature_net_handle(device, explicit, sha256=want)
         if want != extract.SHA256:
             raise RecipeError(f"this file was made with other feature-network weights (sha256 {want[:12]}…) than "
