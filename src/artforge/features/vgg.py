@@ -117,7 +117,7 @@ def _read(path: Path) -> dict:
 
 def _check(path: Path, state: dict) -> tuple[dict[str, torch.Tensor], list[int]]:
     """The `features.*` tensors as float32 and the 16 conv widths, or a FeatureNetError saying what is wrong."""
-    state = {(k[len("module."):] if k.startswith("module.") else k): v for k, v in state.items()}
+    state = {str(k).removeprefix("module."): v for k, v in state.items()}
     state = {k: v for k, v in state.items() if not k.startswith("classifier.")}
     want = {f"features.{i}.{p}" for i in CONV_INDICES for p in ("weight", "bias")}
     missing, extra = sorted(want - state.keys()), sorted(state.keys() - want)
