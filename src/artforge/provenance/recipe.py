@@ -1,6 +1,6 @@
 """A recipe is a JSON object that says how an output was made:
 
-    {"artforge_version", "pipeline", "output" (image|grid|animation), "params",
+    {"artforge_version", "pipeline", "output" (image|grid|animation|video), "params",
      "model": {"sha256", "name", "arch", "config"}, "dataset": {"manifest_sha256", "licence", "consent"},
      "parents": [...], "created", "redacted": [...]}
 
@@ -27,7 +27,7 @@ REPLAY_FIELDS = ("pipeline", "params", "model.sha256")
 
 def build_recipe(pipeline: str, output: str, params: dict, model: dict, dataset: dict,
                  parents: list | tuple = ()) -> dict:
-    """A recipe for one output of `pipeline` (`output` says what the file is: image, grid, animation)."""
+    """A recipe for one output of `pipeline` (`output` says what the file is: image, grid, animation, video)."""
     return {
         "artforge_version": __version__,
         "pipeline": pipeline,

@@ -10,7 +10,7 @@ from .. import __version__
 from ..errors import UserError
 from ..io.images import save_png
 from ..io.midi import write_midi
-from ..io.video import write_animation
+from ..io.video import write_animation, write_video
 from .recipe import RECIPE_KEY, dumps, redact
 
 
@@ -31,6 +31,14 @@ def save_animation(frames: list[Image.Image], path: str | Path, recipe: dict | N
     comment = dumps(redact(recipe, redact_fields)) if recipe is not None else ""
     write_animation(frames, path, fps=fps, comment=comment)
     return Path(path)
+
+
+def save_video(frames: list[Image.Image], path: str | Path, recipe: dict | None, fps,
+               redact_fields=None) -> Path:
+    """MP4 at exactly `fps` (int, float or Fraction), frame size kept, with the recipe (minus redacted fields)
+    in its `comment` metadata, written atomically; `recipe=None` leaves the comment empty."""
+    comment = dumps(redact(recipe, redact_fields)) if recipe is not None else ""
+    return write_video(frames, path, fps, comment=comment)
 
 
 def save_midi(melodies, path: str | Path, recipe: dict | None, *, tempo_bpm: float, redact_fields=None,
