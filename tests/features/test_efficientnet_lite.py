@@ -100,3 +100,40 @@ def test_user_weights_file_loads_with_its_own_hash(tmp_path, net):
     x = torch.rand(1, 3, 224, 224)
     with torch.inference_mode():
         assert torch.allclose(mine.forward_features(x), net.forward_features(x))
+
+
+def test_folded_batchnorm_gives_the_same_activations_and_same_padding_any_size():
+    import math
+
+    import torch.nn.functional as F
+
+    from artforge.features.efficientnet_lite import SameConv, fold_batchnorm
+    from artforge.features.taps import FeatureTaps
+
+    torch.manual_seed(0)
+    net = EfficientNetLite0().eval()
+    for m in net.modules():                      # BN statistics far from the identity, so folding matters
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-1, 1)
+            m.running_var.uniform_(0.5, 2)
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.uniform_(-0.5, 0.5)
+    folded = fold_batchnorm(net)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in folded.modules())
+    layers = ("stem", "blocks.1.expand", "blocks.3", "blocks.5.expand")
+    x = torch.rand(1, 3, 45, 62)
+    with torch.no_grad():
+        a, b = FeatureTaps(net, layers)(x), FeatureTaps(folded, layers)(x)
+    for k in layers:
+        assert torch.allclose(a[k], b[k], atol=1e-4, rtol=1e-4), k
+    # SAME padding: the convolution's own (symmetric) padding equals padding the input first
+    for size in (7, 8, 31, 32):
+        for k, stride in ((3, 1), (3, 2), (5, 2), (1, 1)):
+            conv = SameConv(2, 3, k, stride)
+            t = torch.randn(1, 2, size, size + 1)
+            pads = []
+            for n, kk, s in zip(t.shape[-1:-3:-1], conv.kernel_size[::-1], conv.stride[::-1]):
+                total = max((math.ceil(n / s) - 1) * s + kk - n, 0)
+                pads += [total // 2, total - total // 2]
+            ref = F.conv2d(F.pad(t, pads), conv.weight, conv.bias, conv.stride)
+            assert torch.allclose(conv(t), ref, atol=1e-6)

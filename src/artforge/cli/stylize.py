@@ -1,55 +1,152 @@
-"""`artforge stylize CONTENT STYLE [STYLE ...] --method optimize --out OUT.png`: paint a picture in a style.
+"""`artforge stylize CONTENT STYLE_OR_RUN [STYLE ...] --out OUT`: paint a picture or a video in a style.
 
-The PNG carries its recipe (the input files' paths and SHA-256, every setting, the feature network's
-hash), so `artforge replay OUT.png --out AGAIN.png` makes it again, bit for bit on the same CPU.
+    artforge stylize photo.jpg painting.jpg --out a.png                      # optimize (best, 30 s)
+    artforge stylize photo.jpg painting.jpg --method arbitrary --out b.png   # trained AdaIN network (0.1 s)
+    artforge stylize photo.jpg runs/my-style --out c.png                     # a style you trained
+    artforge stylize clip.mp4 painting.jpg --out d.mp4                       # video (arbitrary, temporal blending)
+
+The output carries its recipe (the input files' paths and SHA-256, every setting, the model's hash), so
+`artforge replay OUT --out AGAIN` makes it again.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import time
 from pathlib import Path
 
 from ..errors import UserError
+from ..io.weights import CONFIG_NAME
+from ..pipelines.style_models import ARBITRARY_STARTER, ArbitraryStylePipeline, FastStylePipeline, load_style_model
 from ..pipelines.stylize import MAX_PIXELS, StylizePipeline, feature_net_handle, iterations_at, scales, vgg19_handle
 from ..provenance.write import save_image
-from .params import add_pipeline_options, pipeline_kwargs
 
-METHODS = ("optimize",)   # the trained (fast) and arbitrary-style methods of issue 7 come next
+METHODS = ("auto", "optimize", "arbitrary", "fast")
+VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".webm", ".mkv", ".avi")
+PIPES = {"optimize": StylizePipeline, "arbitrary": ArbitraryStylePipeline, "fast": FastStylePipeline}
 
 
 def register(sub, parents) -> None:
-    p = sub.add_parser("stylize", parents=parents, help="paint a picture in the manner of style images",
-                       description="Style transfer. --method optimize (the default) works with any style image: "
-                                   "the picture's pixels are optimized, coarse to fine, on EfficientNet-Lite0 "
-                                   "features. Several style images blend with --style-weights.")
-    p.add_argument("content", metavar="CONTENT", help="the picture to repaint (PNG, JPEG, WebP, BMP, TIFF, GIF)")
-    p.add_argument("styles", nargs="+", metavar="STYLE", help="one or more style images")
-    p.add_argument("--method", default="optimize", choices=METHODS, help="how to stylize (default: optimize)")
-    add_pipeline_options(p, StylizePipeline)
-    p.add_argument("--out", required=True, metavar="OUT.png", help="the PNG to write (with its recipe inside)")
+    p = sub.add_parser(
+        "stylize", parents=parents, help="paint a picture or a video in the manner of style images",
+        description="Style transfer. --method optimize (the default for pictures) works with any style image: the "
+                    "picture's pixels are optimized on EfficientNet-Lite0 features (tens of seconds). --method "
+                    "arbitrary uses the trained AdaIN network with any style image (a fraction of a second; the "
+                    "default for videos). A run folder from 'artforge train style' in place of the style image "
+                    "applies that trained style (--method fast, chosen by itself). Several style images blend "
+                    "with --style-weights.")
+    p.add_argument("content", metavar="CONTENT", help="the picture (PNG, JPEG, WebP, BMP, TIFF, GIF) or video (MP4, "
+                                                      "MOV, WebM, MKV) to repaint")
+    p.add_argument("styles", nargs="+", metavar="STYLE_OR_RUN", help="one or more style images, or one style run folder")
+    p.add_argument("--method", default="auto", choices=METHODS,
+                   help="auto (default): fast for a run folder, arbitrary for a video, optimize for a picture")
+    seen: set[str] = set()
+    for pipe in PIPES.values():                # one option per declared parameter; each method keeps its defaults
+        for prm in pipe.params:
+            if prm.name in seen:
+                continue
+            seen.add(prm.name)
+            owners = [m for m, q in PIPES.items() if any(x.name == prm.name for x in q.params)]
+            rng = f" [{prm.min:g}..{prm.max:g}]" if prm.min is not None and prm.max is not None else ""
+            p.add_argument(f"--{prm.name.replace('_', '-')}", dest=prm.name, default=argparse.SUPPRESS,
+                           metavar=prm.kind.upper(), help=f"{prm.help}{rng} ({', '.join(owners)})")
+    p.add_argument("--model", default=ARBITRARY_STARTER, metavar="RUN",
+                   help="arbitrary: the AdaIN network (default: %(default)s, shipped)")
+    p.add_argument("--temporal", type=float, default=0.6, metavar="W",
+                   help="video: weight of the previous stylized frame, warped by optical flow, where the flow "
+                        "is reliable (0 = frame by frame; default %(default)s)")
+    p.add_argument("--compare", action="store_true",
+                   help="video: also stylize frame by frame and print both flicker scores")
+    p.add_argument("--out", required=True, metavar="OUT", help="the PNG (or MP4 for a video) to write, with its recipe")
     p.add_argument("--max-pixels", type=int, default=MAX_PIXELS, metavar="N",
-                   help="refuse input images with more pixels (default: %(default)s)")
+                   help="refuse input images (or video frames) with more pixels (default: %(default)s)")
     p.add_argument("--redact", default="", metavar="FIELDS",
                    help="recipe fields to leave out, comma-separated (e.g. parents); 'all' strips it")
     p.add_argument("--vgg19", default=None, metavar="FILE",
-                   help="measure in your own VGG19 weights (torchvision layout, .pth or .safetensors) instead of "
-                        "EfficientNet-Lite0; replay then needs --model FILE")
+                   help="optimize: measure in your own VGG19 weights (torchvision layout, .pth or .safetensors) "
+                        "instead of EfficientNet-Lite0; replay then needs --model FILE")
     p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or mps (default: cpu)")
     p.add_argument("--json", action="store_true", help="print what was written as one JSON object")
     p.set_defaults(func=run)
 
 
+def is_style_run(path: str | Path) -> bool:
+    return Path(path).is_dir() and (Path(path) / CONFIG_NAME).is_file()
+
+
+def choose_method(args) -> str:
+    video = Path(args.content).suffix.lower() in VIDEO_SUFFIXES
+    run_dir = len(args.styles) == 1 and is_style_run(args.styles[0])
+    method = args.method
+    if method == "auto":
+        method = "fast" if run_dir else "arbitrary" if video else "optimize"
+    if method == "fast" and not run_dir:
+        raise UserError(f"--method fast needs a style run folder in place of the style image (from: artforge train "
+                        f"style STYLE.jpg --run RUN_DIR); {args.styles[0]} is not one")
+    if method != "fast" and run_dir:
+        raise UserError(f"{args.styles[0]} is a run folder; --method {method} needs style images")
+    if video and method == "optimize":
+        raise UserError("--method optimize is for pictures (minutes per frame); stylize a video with --method "
+                        "arbitrary (the default) or a trained style run folder")
+    return method
+
+
 def run(args) -> int:
     out = Path(args.out)
-    if out.suffix.lower() != ".png":
-        raise UserError(f"--out {out}: give a .png file name (the recipe travels inside the PNG)")
     if out.is_dir():
-        raise UserError(f"--out {out} is a folder; give a .png file name")
+        raise UserError(f"--out {out} is a folder; give a file name")
     if args.max_pixels <= 0:
         raise UserError(f"--max-pixels must be positive, got {args.max_pixels}")
-    kwargs = StylizePipeline.resolve(**pipeline_kwargs(args, StylizePipeline))
-    total = sum(iterations_at(kwargs["iterations"], k) for k in range(len(scales(kwargs["size"]))))
+    method = choose_method(args)
+    pipe_cls = PIPES[method]
+    given = {prm.name: getattr(args, prm.name) for prm in pipe_cls.params if hasattr(args, prm.name)}
+    other = sorted(name for name in vars(args) if name not in given and
+                   any(name == prm.name for q in PIPES.values() for prm in q.params))
+    if other:
+        raise UserError(f"--{other[0].replace('_', '-')} does not apply to --method {method}")
+    if args.vgg19 and method != "optimize":
+        raise UserError(f"--vgg19 is for --method optimize; --method {method} uses its trained network")
+    kwargs = pipe_cls.resolve(**given)
+    if Path(args.content).suffix.lower() in VIDEO_SUFFIXES:
+        from .stylize_video import run_video
+        if "size" in given:
+            raise UserError("--size does not apply to videos: frames are stylized at their own size "
+                            "(scale the video first to change it)")
+        return run_video(args, method, kwargs | {"size": 0}, out)
+    if out.suffix.lower() != ".png":
+        raise UserError(f"--out {out}: give a .png file name (the recipe travels inside the PNG)")
+    t0 = time.perf_counter()
     bars: list = []
+    if method == "optimize":
+        pipe = _optimize_pipe(args, kwargs, bars)
+        try:
+            result = pipe(args.content, args.styles, **kwargs)
+        finally:
+            for bar in bars:
+                bar.close()
+    elif method == "arbitrary":
+        pipe = ArbitraryStylePipeline(load_style_model(args.model, args.device), max_pixels=args.max_pixels)
+        result = pipe(args.content, args.styles, **kwargs)
+    else:
+        pipe = FastStylePipeline(load_style_model(args.styles[0], args.device), max_pixels=args.max_pixels)
+        result = pipe(args.content, **kwargs)
+    seconds = time.perf_counter() - t0
+    keep = args.redact.strip() != "all"
+    save_image(result.images[0], out, result.recipes[0] if keep else None, "" if not keep else args.redact)
+    w, h = result.images[0].size
+    if args.json:
+        body = {"image": str(out), "size": [w, h], "method": method, "seconds": round(seconds, 3)}
+        if method == "optimize":
+            body["passes"] = [{"px": q["px"], "iterations": q["iterations"]} for q in pipe.log.passes]
+        print(json.dumps(body))
+    elif not args.quiet:
+        print(f"wrote {out} ({w}×{h}, {method}, {seconds:.1f} s)")
+    return 0
+
+
+def _optimize_pipe(args, kwargs: dict, bars: list) -> StylizePipeline:
+    total = sum(iterations_at(kwargs["iterations"], k) for k in range(len(scales(kwargs["size"]))))
 
     def step(parts: dict) -> None:       # the bar appears once the inputs have been read and checked
         if not bars:
@@ -59,20 +156,4 @@ def run(args) -> int:
         bars[0].set_postfix(loss=f"{parts['total']:.3g}", refresh=False)
 
     handle = vgg19_handle(args.vgg19, args.device) if args.vgg19 else feature_net_handle(args.device)
-    pipe = StylizePipeline(handle, max_pixels=args.max_pixels,
-                           on_step=None if args.quiet else step)
-    try:
-        result = pipe(args.content, args.styles, **kwargs)
-    finally:
-        for bar in bars:
-            bar.close()
-    keep = args.redact.strip() != "all"
-    save_image(result.images[0], out, result.recipes[0] if keep else None, "" if not keep else args.redact)
-    seconds = round(sum(p["seconds"] for p in pipe.log.passes), 2)
-    if args.json:
-        print(json.dumps({"image": str(out), "size": list(result.images[0].size), "seconds": seconds,
-                          "passes": [{"px": p["px"], "iterations": p["iterations"]} for p in pipe.log.passes]}))
-    elif not args.quiet:
-        w, h = result.images[0].size
-        print(f"wrote {out} ({w}×{h}, {seconds:.1f} s)")
-    return 0
+    return StylizePipeline(handle, max_pixels=args.max_pixels, on_step=None if args.quiet else step)

@@ -17,6 +17,8 @@ from ..io.weights import CONFIG_NAME, WEIGHTS_NAME, load_config, load_weights
 STARTER = "starter"
 # The melody models that ship with artforge, by the names the CLI accepts.
 MUSIC_STARTERS = {"starter:melody-2bar": "melody-2bar", "starter:melody-16bar": "melody-16bar"}
+# The style networks that ship with artforge.
+STYLE_STARTERS = {"starter:style-arbitrary": "arbitrary"}
 
 
 def starter_dir() -> Path:
@@ -32,6 +34,8 @@ def shipped_model_dir(name: str) -> Path | None:
     """The folder of a model that ships inside the package ('starter', 'starter:melody-2bar', ...)."""
     if name == STARTER:
         return starter_dir()
+    if name in STYLE_STARTERS:
+        return Path(str(resources.files("artforge") / "assets" / "style" / STYLE_STARTERS[name]))
     return music_starter_dir(name) if name in MUSIC_STARTERS else None
 
 
@@ -57,6 +61,14 @@ def build_from_config(config: dict) -> nn.Module:
         if config.get("arch") == "musicvae-segments":
             return SegmentVAE(from_dict(SegmentVAEConfig, config["model"]))
         return MusicVAE(from_dict(MusicVAEConfig, config["model"]))
+    if family == "style":
+        from ..config import from_dict
+        from .stylenet import AdaINConfig, StyleDecoder, TransformConfig, TransformNet
+        if config.get("arch") == "adain-lite0":
+            return StyleDecoder(from_dict(AdaINConfig, config["model"]))
+        if config.get("arch") == "transform-net":
+            return TransformNet(from_dict(TransformConfig, config["model"]))
+        raise RunError(f"style architecture '{config.get('arch')}' cannot be loaded by this artforge")
     if family != "gan":
         raise RunError(f"model family '{family}' cannot be loaded by this artforge")
     return build_generator(config["arch"], config["model"])

@@ -6,14 +6,16 @@ from .explore import ExplorePipeline
 from .generate import GeneratePipeline
 from .interpolate import InterpolatePipeline
 from .music import MusicBreedPipeline, MusicInterpolatePipeline, MusicSamplePipeline
+from .style_models import ArbitraryStylePipeline, FastStylePipeline
 from .stylize import StylizePipeline
 
 PIPELINES: dict[str, type[Pipeline]] = {p.name: p for p in (GeneratePipeline, InterpolatePipeline, BreedPipeline,
                                                            ExplorePipeline,
                                                            MusicSamplePipeline, MusicInterpolatePipeline,
-                                                           MusicBreedPipeline, StylizePipeline)}
+                                                           MusicBreedPipeline, StylizePipeline,
+                                                           ArbitraryStylePipeline, FastStylePipeline)}
 
-__all__ = ["PIPELINES", "BreedPipeline", "ExplorePipeline", "GeneratePipeline", "InterpolatePipeline", "MusicBreedPipeline",
+__all__ = ["PIPELINES", "ArbitraryStylePipeline", "FastStylePipeline", "BreedPipeline", "ExplorePipeline", "GeneratePipeline", "InterpolatePipeline", "MusicBreedPipeline",
            "MusicInterpolatePipeline",
            "MusicSamplePipeline", "ModelHandle", "Output", "Param",
            "Pipeline", "StylizePipeline", "load_model"]

@@ -11,7 +11,7 @@ from PIL import Image
 from ..errors import RecipeError, RunError
 from ..io.video import read_frames
 from ..io.weights import WEIGHTS_NAME, file_sha256
-from ..models.pretrained import MUSIC_STARTERS, STARTER, shipped_model_dir
+from ..models.pretrained import MUSIC_STARTERS, STARTER, STYLE_STARTERS, shipped_model_dir
 from ..provenance import read_recipe
 from ..provenance.write import save_animation, save_image
 from .base import ModelHandle, Output, load_model
@@ -26,7 +26,7 @@ def candidate_model_dirs(recipe: dict, explicit: str | None) -> list[Path | str]
     recorded = recipe.get("model", {}).get("path")
     if recorded:
         out.append(Path(recorded))
-    out += [STARTER, *MUSIC_STARTERS]
+    out += [STARTER, *MUSIC_STARTERS, *STYLE_STARTERS]
     for root in filter(None, os.environ.get("ARTFORGE_RUNS", "").split(os.pathsep)):
         out += [p.parent for p in Path(root).glob(f"**/{WEIGHTS_NAME}")]
     cwd = Path.cwd()
@@ -71,8 +71,10 @@ def replay(src: str | Path, out: str | Path, model: str | None = None, device: s
     # a pipeline with no trained model (stylize.optimize) finds its own network by the recipe's hash
     find = getattr(cls, "replay_model", find_model)
     handle = find(recipe, model, device)
-    result: Output = cls(handle).replay(recipe)
     out = Path(out)
+    if recipe.get("output") == "video":
+        return _replay_video(cls(handle), recipe, src, out)
+    result: Output = cls(handle).replay(recipe)
     if result.kind == "melody":
         from ..data.midi import BadMidi, read_midi
         from ..provenance.write import save_midi
@@ -91,6 +93,25 @@ def replay(src: str | Path, out: str | Path, model: str | None = None, device: s
         save_image(result.images[0], out, recipe)
         same = _same_pixels(Image.open(src), Image.open(out))
     return out, same
+
+
+def _replay_video(pipe, recipe: dict, src: str | Path, out: Path) -> tuple[Path, bool | None]:
+    """Stylize the recorded video again (it must be the same file: its SHA-256 is checked)."""
+    from .video import stylize_video
+
+    video = next((p for p in recipe.get("parents") or [] if p.get("kind") == "video"), None)
+    if video is None or not hasattr(pipe, "replay_video_stylizer"):
+        raise RecipeError(f"{src}: the recipe names no input video; it cannot be replayed")
+    path = Path(str(video.get("path", "")))
+    if not path.is_file():
+        raise RecipeError(f"the video this file was made from is missing: {path}; replay needs it at the same path")
+    if file_sha256(path) != video.get("sha256"):
+        raise RecipeError(f"the video {path} has changed since (its SHA-256 differs); replay needs the original")
+    body = {k: v for k, v in recipe.items() if k not in ("parents",)}
+    body["parents"] = [p for p in recipe.get("parents") or [] if p.get("kind") != "video"]
+    stylize_video(path, out, pipe.replay_video_stylizer(recipe), temporal=float(recipe["params"].get("temporal", 0)),
+                  recipe=body)
+    return out, _same_frames(Path(src), out) if Path(src).suffix.lower() == out.suffix.lower() else None
 
 
 def _same_pixels(a: Image.Image, b: Image.Image) -> bool:

@@ -97,12 +97,12 @@ class MetricsLog(Callback):
 class SampleGrid(Callback):
     """Every `every` steps, a grid of `preview(loop)` images to `samples/step-XXXXXXXX.png` and `latest.png`."""
 
-    def __init__(self, run_dir: Path, every: int, preview: Callable[[Loop], torch.Tensor]):
+    def __init__(self, run_dir: Path, every: int, preview: Callable[[Loop], torch.Tensor], nrow: int | None = None):
         self.folder = Path(run_dir) / "samples"
-        self.every, self.preview = every, preview
+        self.every, self.preview, self.nrow = every, preview, nrow
 
     def write(self, loop: Loop) -> Path:
-        grid = make_grid(self.preview(loop))
+        grid = make_grid(self.preview(loop), self.nrow)
         path = self.folder / f"step-{loop.step:08d}.png"
         save_png(grid, path)
         save_png(grid, self.folder / "latest.png")
