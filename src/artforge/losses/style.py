@@ -49,9 +49,7 @@ def mean_std(f: torch.Tensor, eps: float = 1e-5) -> tuple[torch.Tensor, torch.Te
     >>> [t.tolist() for t in mean_std(torch.tensor([[[[1.0, 3.0]]]]), eps=0.0)]
     [[[2.0]], [[1.0]]]
     """
-    x = f.float().flatten(2)                         # (B, C, N)
-    mu = x.mean(2)
-    var = (x - mu[..., None]).pow(2).mean(2)
+    var, mu = torch.var_mean(f.float().flatten(2), dim=2, correction=0)   # over the N positions of (B, C, N)
     return mu, (var + eps).sqrt()
 
 

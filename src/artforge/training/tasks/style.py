@@ -75,6 +75,7 @@ class StyleLossConfig:
     content_weight: float = 1.0
     style_weight: float = 5.0
     tv_weight: float = 0.0
+    content_levels: str = "all"     # arbitrary: content loss at every AdaIN level (all) or the deepest only (deep)
 
 
 def _train_defaults() -> TrainConfig:
@@ -235,7 +236,10 @@ class StyleTask:
             style_stats = {t: mean_std(fs[t]) for t in STYLE_TAPS}
         out = self.modules["net"](*targets)
         fo = self.taps(out)
-        lc = sum(content_loss(fo[t], y) / (float(y.pow(2).mean()) + 1e-8) for t, y in zip(taps, targets)) / len(taps)
+        if s.content_levels not in ("all", "deep"):
+            raise ConfigError(f"style.content_levels='{s.content_levels}': choose all or deep")
+        levels = list(zip(taps, targets))[-1:] if s.content_levels == "deep" else list(zip(taps, targets))
+        lc = sum(content_loss(fo[t], y) / (float(y.pow(2).mean()) + 1e-8) for t, y in levels) / len(levels)
         ls = 0.0
         for t in STYLE_TAPS:
             mu, sigma = style_stats[t]
