@@ -35,7 +35,7 @@ from artforge.data.styles import photo_paths
 from artforge.metrics.flicker import warping_error
 from artforge.metrics.style_distance import color_swd, edge_ssim, patch_swd
 from artforge.pipelines.style_models import (ArbitraryStylePipeline, FastStylePipeline, load_style_model)
-from artforge.pipelines.stylize import resize_long, to_image
+from artforge.pipelines.stylize import to_image
 from artforge.pipelines.video import stylize_frames
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -61,7 +61,7 @@ def conv(cin: int, cout: int, k: int = 3) -> nn.Conv2d:
 
 
 class StyleDecoder(nn.Module):
-    """AdaIN'd features at strides 2, 4, 8 -> a picture (B, 3, H, W), nominally in [0, 1] (clamp to show)."""
+    """AdaIN'd features at strides 2, 4, 8 -> a picture (B, 3, H, W) in [0, 1]."""
 
     def __init__(self, config: AdaINConfig = AdaINConfig()):
         super().__init__()
@@ -82,7 +82,8 @@ class StyleDecoder(nn.Module):
         h = F.relu(self.body4(F.relu(h + self.inp4(f4))))
         h = F.interpolate(self.to2(h), size=f2.shape[-2:], mode="nearest")  # (B, w2, H/2, W/2)
         h = F.relu(self.body2(F.relu(h + self.inp2(f2))))
-        return F.pixel_shuffle(self.out(h), 2) + 0.5                       # (B, 3, H, W)
+        # bounded: an unbounded output learns to meet the style statistics with out-of-range checkerboards
+        return torch.sigmoid(F.pixel_shuffle(self.out(h), 2))              # (B, 3, H, W)
 
 
 def style_code(feats: dict[str, torch.Tensor], taps: tuple) -> list[tuple[torch.Tensor, torch.Tensor]]:

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any, Callable
 
 import torch
-import torch.nn.functional as F
 
 from ..errors import RecipeError, RunError, UserError
 from ..features import extract
@@ -32,8 +31,8 @@ from ..features.taps import FeatureTaps
 from ..models.stylenet import StyleDecoder, TransformNet, mix_codes, style_code, stylize_features
 from .base import ModelHandle, Output, Param, Pipeline, load_model
 from .color import luminance, match_color, with_chroma
-from .stylize import (MAX_PIXELS, InputImage, _replay_input, parse_style_weights, read_input, resize_long,
-                      to_image)
+from .stylize import (MAX_PIXELS, InputImage, StyleImagesPipeline, _replay_input, parse_style_weights, read_input,
+                      resize_long, to_image)
 
 ARBITRARY_STARTER = "starter:style-arbitrary"
 COLOR_MODES = ("none", "luminance", "histogram")
@@ -80,7 +79,7 @@ class AdaINStylizer:
         return out.clamp(0, 1).float().cpu().contiguous()
 
 
-class ArbitraryStylePipeline(Pipeline):
+class ArbitraryStylePipeline(StyleImagesPipeline):
     """Content image + any style image(s) -> a stylized picture, in one pass of a trained network."""
 
     name = "stylize.arbitrary"
@@ -100,20 +99,6 @@ class ArbitraryStylePipeline(Pipeline):
         super().__init__(model)
         self.max_pixels = max_pixels
         self.stylizer = AdaINStylizer(model.module, model.device)
-
-    def __call__(self, content: str | Path, styles, **kwargs: Any) -> Output:
-        if isinstance(kwargs.get("style_weights"), (list, tuple)):
-            kwargs["style_weights"] = ",".join(repr(float(w)) for w in kwargs["style_weights"])
-        return self.run(content, styles, **self.resolve(**kwargs))
-
-    def run(self, content: str | Path, styles, **params: Any) -> Output:
-        styles = [styles] if isinstance(styles, (str, Path)) else list(styles)
-        if not styles:
-            raise UserError("give at least one style image")
-        weights = parse_style_weights(params["style_weights"], len(styles))
-        c = read_input(content, "content", self.max_pixels)
-        s = [read_input(p, "style", self.max_pixels, w) for p, w in zip(styles, weights)]
-        return self._make(c, s, params, weights)
 
     def frame_stylizer(self, styles: list[torch.Tensor], weights: list[float], alpha: float = 1.0,
                        preserve_color: str = "none") -> Callable[[torch.Tensor], torch.Tensor]:
@@ -141,12 +126,8 @@ class ArbitraryStylePipeline(Pipeline):
         return stylize
 
     def replay_video_stylizer(self, recipe: dict) -> Callable[[torch.Tensor], torch.Tensor]:
-        styles = [p for p in recipe.get("parents") or [] if p.get("role") == "style"]
-        if not styles:
-            raise RecipeError("the recipe names no style images (parents); it cannot be replayed")
-        params = self.resolve(**{k: v for k, v in recipe["params"].items() if k in {p.name for p in self.params}})
-        weights = parse_style_weights(params["style_weights"], len(styles))
-        return self.video_stylizer([_replay_input(p, self.max_pixels, w) for p, w in zip(styles, weights)], params)
+        _, styles, params, _ = self.replay_inputs(recipe, need_content=False)
+        return self.video_stylizer(styles, params)
 
     def stylize_tensor(self, content: torch.Tensor, styles: list[torch.Tensor], weights: list[float],
                        params: dict) -> torch.Tensor:
@@ -160,19 +141,6 @@ class ArbitraryStylePipeline(Pipeline):
         _check_size(c, params["size"], self.max_pixels)
         x = self.stylize_tensor(c.pixels, [i.pixels for i in s], weights, params)
         return Output([to_image(x)], [self.recipe("image", dict(params), [c.parent()] + [i.parent() for i in s])])
-
-    def replay(self, recipe: dict) -> Output:
-        parents = recipe.get("parents") or []
-        content = [p for p in parents if p.get("role") == "content"]
-        styles = [p for p in parents if p.get("role") == "style"]
-        if len(content) != 1 or not styles:
-            raise RecipeError("the recipe names no content and style images (parents); it cannot be replayed")
-        params = self.resolve(**{k: v for k, v in recipe["params"].items() if k in {p.name for p in self.params}})
-        weights = parse_style_weights(params["style_weights"], len(styles))
-        c = _replay_input(content[0], self.max_pixels)
-        s = [_replay_input(p, self.max_pixels, w) for p, w in zip(styles, weights)]
-        return Output(self._make(c, s, params, weights).images, [recipe])
-
 
 # -- one trained style -----------------------------------------------------------------------------------
 def _ramp(n: int, at_start: bool, at_end: bool, margin: int) -> torch.Tensor:

@@ -312,7 +312,49 @@ def to_image(x: torch.Tensor) -> Image.Image:
     return Image.fromarray(arr)
 
 
-class StylizePipeline(Pipeline):
+class StyleImagesPipeline(Pipeline):
+    """What the pipelines taking a content image and style image files share: reading and checking the
+    files, the blend weights, and finding the same files again from a recipe. Subclasses give `_make`."""
+
+    max_pixels: int = MAX_PIXELS
+
+    def __call__(self, content: str | Path, styles: list[str | Path] | str | Path, **kwargs: Any) -> Output:
+        """Inputs are files (recorded as the recipe's parents); `kwargs` are the declared params."""
+        if isinstance(kwargs.get("style_weights"), (list, tuple)):
+            kwargs["style_weights"] = ",".join(repr(float(w)) for w in kwargs["style_weights"])
+        return self.run(content, styles, **self.resolve(**kwargs))
+
+    def run(self, content: str | Path, styles, **params: Any) -> Output:
+        styles = [styles] if isinstance(styles, (str, Path)) else list(styles)
+        if not styles:
+            raise UserError("give at least one style image")
+        weights = parse_style_weights(params["style_weights"], len(styles))
+        c = read_input(content, "content", self.max_pixels)
+        s = [read_input(p, "style", self.max_pixels, w) for p, w in zip(styles, weights)]
+        return self._make(c, s, params, weights)
+
+    def _make(self, c: InputImage, s: list[InputImage], params: dict, weights: list[float]) -> Output:
+        raise NotImplementedError
+
+    def replay_inputs(self, recipe: dict, need_content: bool = True) -> tuple:
+        """(content or None, styles, params, weights) from a recipe; the files must be unchanged."""
+        parents = recipe.get("parents") or []
+        content = [p for p in parents if p.get("role") == "content" and p.get("kind") != "video"]
+        styles = [p for p in parents if p.get("role") == "style"]
+        if (need_content and len(content) != 1) or not styles:
+            raise RecipeError("the recipe names no content and style images (parents); it cannot be replayed")
+        known = {p.name for p in self.params}
+        params = self.resolve(**{k: v for k, v in recipe["params"].items() if k in known})
+        weights = parse_style_weights(params["style_weights"], len(styles))
+        c = _replay_input(content[0], self.max_pixels) if need_content else None
+        return c, [_replay_input(p, self.max_pixels, w) for p, w in zip(styles, weights)], params, weights
+
+    def replay(self, recipe: dict) -> Output:
+        c, s, params, weights = self.replay_inputs(recipe)
+        return Output(self._make(c, s, params, weights).images, [recipe])
+
+
+class StylizePipeline(StyleImagesPipeline):
     """Content image + style image(s) -> one stylized picture, by optimizing its pixels."""
 
     name = "stylize.optimize"
@@ -342,21 +384,6 @@ class StylizePipeline(Pipeline):
         self.max_pixels, self.on_step = max_pixels, on_step
         self.log = StylizeLog()
 
-    def __call__(self, content: str | Path, styles: list[str | Path] | str | Path, **kwargs: Any) -> Output:
-        """Inputs are files (recorded as the recipe's parents); `kwargs` are the declared params."""
-        if isinstance(kwargs.get("style_weights"), (list, tuple)):
-            kwargs["style_weights"] = ",".join(repr(float(w)) for w in kwargs["style_weights"])
-        return self.run(content, styles, **self.resolve(**kwargs))
-
-    def run(self, content: str | Path, styles, **params: Any) -> Output:
-        styles = [styles] if isinstance(styles, (str, Path)) else list(styles)
-        if not styles:
-            raise UserError("give at least one style image")
-        weights = parse_style_weights(params["style_weights"], len(styles))
-        c = read_input(content, "content", self.max_pixels)
-        s = [read_input(p, "style", self.max_pixels, w) for p, w in zip(styles, weights)]
-        return self._make(c, s, params, weights)
-
     def _make(self, c: InputImage, s: list[InputImage], params: dict, weights: list[float]) -> Output:
         is_vgg = self.model.config["arch"] == vgg.ARCH
         loss = (VGG_PRESETS if is_vgg else PRESETS)[params["style_loss"]]
@@ -369,20 +396,6 @@ class StylizePipeline(Pipeline):
                     on_step=self.on_step, log=self.log)
         # style_weights is recorded as given, so a replay normalises exactly the same numbers
         return Output([to_image(x)], [self.recipe("image", dict(params), [c.parent()] + [i.parent() for i in s])])
-
-    def replay(self, recipe: dict) -> Output:
-        parents = recipe.get("parents") or []
-        content = [p for p in parents if p.get("role") == "content"]
-        styles = [p for p in parents if p.get("role") == "style"]
-        if len(content) != 1 or not styles:
-            raise RecipeError("the recipe names no content and style images (parents); it cannot be replayed")
-        known = {p.name for p in self.params}
-        params = self.resolve(**{k: v for k, v in recipe["params"].items() if k in known})
-        weights = parse_style_weights(params["style_weights"], len(styles))
-        c = _replay_input(content[0], self.max_pixels)
-        s = [_replay_input(p, self.max_pixels, w) for p, w in zip(styles, weights)]
-        out = self._make(c, s, params, weights)
-        return Output(out.images, [recipe])
 
     @classmethod
     def replay_model(cls, recipe: dict, explicit: str | None = None, device: str = "cpu") -> ModelHandle:

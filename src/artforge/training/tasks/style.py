@@ -294,7 +294,7 @@ def train(exp: StyleExperiment, run_dir: Path, state: dict | None = None, quiet:
             raise DataError(f"style image {path} is smaller than 64 px on its shorter side; give a larger one")
     data = StyleData(exp, kind)
     if state is not None and state.get("manifest_sha256") != data.manifest_sha256:
-        raise ConfigError(f"the images of this run changed since it started; start a new run to train on them")
+        raise ConfigError("the images of this run changed since it started; start a new run to train on them")
     log(f"style ({kind}): {len(data.content)} content images" +
         (f", {len(data.styles)} style images" if kind == "arbitrary" else f", style {exp.data.path}"))
     torch.manual_seed(exp.train.seed)
