@@ -109,9 +109,13 @@ def test_pause_resume_cancel_and_the_queue_order(jobs_studio):
     short = editor.post("/api/jobs", json={"name": "short", "data": "art", "steps": 3, "params": TINY}).json()
     wait_for(viewer, long["id"], lambda j: j["state"] == "running" and j["step"] >= 2)
     assert viewer.get(f"/api/jobs/{short['id']}").json()["state"] == "queued"       # one at a time, in order
+    other = s.user(owner, "olga", "editor")
     for verb in ("pause", "resume", "cancel"):
         r = viewer.post(f"/api/jobs/{long['id']}/{verb}")
         assert r.status_code == 403, r.text
+        r = other.post(f"/api/jobs/{long['id']}/{verb}")                 # another editor's job: hands off
+        assert r.status_code == 403 and "started by eddie" in r.json()["detail"], r.text
+    assert other.post("/api/jobs/999/pause").status_code == 404
     # pause a queued job: it stays out of the queue until resumed
     assert editor.post(f"/api/jobs/{short['id']}/pause").json()["state"] == "paused"
     job = editor.post(f"/api/jobs/{long['id']}/pause").json()

@@ -101,21 +101,31 @@ def get_job(jid: JobId, request: Request, user: User = Depends(viewer)) -> dict:
     return _queue(request).get(jid)
 
 
+def _own(request: Request, jid: int, user: User) -> None:
+    """Editors steer their own jobs; owners (the studio's admins) steer everyone's."""
+    job = _queue(request).get(jid)
+    if job.get("author") != user.username and not user.can("owner"):
+        raise HTTPException(403, f"job {jid} was started by {job.get('author')}; only they or an owner can change it")
+
+
 @router.post("/api/jobs/{jid}/pause")
 def pause(jid: JobId, request: Request, user: User = Depends(editor)) -> dict:
     """Stop the run cleanly (it saves a checkpoint); resume continues from there."""
+    _own(request, jid, user)
     return _conflict(_queue(request).pause, jid)
 
 
 @router.post("/api/jobs/{jid}/resume")
 def resume(jid: JobId, request: Request, user: User = Depends(editor)) -> dict:
     """Queue a paused or interrupted job again; it continues from its last checkpoint."""
+    _own(request, jid, user)
     return _conflict(_queue(request).resume, jid)
 
 
 @router.post("/api/jobs/{jid}/cancel")
 def cancel(jid: JobId, request: Request, user: User = Depends(editor)) -> dict:
     """End the job (a running one is stopped cleanly; its run folder stays)."""
+    _own(request, jid, user)
     return _conflict(_queue(request).cancel, jid)
 
 
