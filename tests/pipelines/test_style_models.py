@@ -117,3 +117,18 @@ def test_style_code_has_one_mean_and_std_per_channel_per_level():
     feats = {"a": torch.rand(1, 4, 8, 8), "b": torch.rand(1, 6, 4, 4)}
     code = style_code(feats, ("a", "b"))
     assert [tuple(t.shape) for level in code for t in level] == [(1, 4), (1, 4), (1, 6), (1, 6)]
+
+
+def test_palette_gives_the_result_the_styles_colour_statistics(tmp_path, pictures):
+    pipe = ArbitraryStylePipeline(load_style_model(make_run(tmp_path / "adain", "adain-lite0")))
+    style = np.asarray(Image.open(pictures / "style1.png").convert("RGB"), np.float64).reshape(-1, 3)
+
+    def colour_gap(img) -> float:
+        px = np.asarray(img, np.float64).reshape(-1, 3)
+        return float(np.abs(px.mean(0) - style.mean(0)).sum() + np.abs(np.cov(px.T) - np.cov(style.T)).sum() / 50)
+
+    kept = pipe(pictures / "photo.png", [pictures / "style1.png"], size=64, palette=0.0).images[0]
+    moved = pipe(pictures / "photo.png", [pictures / "style1.png"], size=64, palette=1.0).images[0]
+    assert colour_gap(moved) < 0.5 * colour_gap(kept)
+    luma = pipe(pictures / "photo.png", [pictures / "style1.png"], size=64, palette=1.0, preserve_color="luminance")
+    assert luma.recipes[0]["params"]["palette"] == 1.0                     # recorded; not applied with luminance

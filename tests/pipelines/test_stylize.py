@@ -198,3 +198,17 @@ def test_bad_inputs_are_one_line_errors(handle, images, tmp_path):
         StylizePipeline(handle, max_pixels=1000)(images["content"], images["a"], **FAST)
     with pytest.raises(UserError, match="preserve_color: 'gray' is not one of none, luminance, histogram"):
         pipe(images["content"], images["a"], preserve_color="gray", **FAST)
+
+
+def test_mixed_colour_statistics_are_those_of_the_pooled_pixels():
+    from artforge.pipelines.color import color_stats, mix_color_stats, recolor
+
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.rand(1, 3, 8, 8, generator=g) * 0.2 + 0.3, torch.rand(1, 3, 8, 8, generator=g) * 0.2 + 0.5
+    mu, cov = mix_color_stats([color_stats(a, 0.0), color_stats(b, 0.0)], [0.5, 0.5])
+    pooled = torch.cat([a, b], dim=-1)
+    want_mu, want_cov = color_stats(pooled, 0.0)
+    assert torch.allclose(mu, want_mu) and torch.allclose(cov, want_cov)
+    x = torch.rand(1, 3, 16, 16, generator=g)             # recoloured to a narrow palette: nothing clamped
+    got_mu, got_cov = color_stats(recolor(x, mu, cov), 0.0)
+    assert torch.allclose(got_mu, mu, atol=1e-4) and torch.allclose(got_cov, cov, atol=1e-4)

@@ -54,25 +54,43 @@ def with_chroma(y_source: torch.Tensor, chroma_source: torch.Tensor) -> torch.Te
     return ycbcr_to_rgb(torch.cat([y, cbcr], dim=1))
 
 
-def match_color(style: torch.Tensor, content: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
-    """Recolour `style` so its RGB mean and covariance equal the content's: x' = A (x - μ_s) + μ_c with
-    A = Σ_c^½ Σ_s^-½ (symmetric square roots; Gatys et al. 2016's "Image Analogies" variant).
+def color_stats(x: torch.Tensor, eps: float = 1e-6) -> tuple[torch.Tensor, torch.Tensor]:
+    """RGB mean (3, 1) and covariance (3, 3) of a (1, 3, H, W) picture, in float64."""
+    p = x.double().flatten(2)[0]                          # (3, N)
+    mu = p.mean(1, keepdim=True)
+    d = p - mu
+    return mu, d @ d.T / p.shape[1] + eps * torch.eye(3, dtype=torch.float64)
 
-    Both images may have any sizes; the result has the style's size, clamped to [0, 1].
+
+def mix_color_stats(stats: list[tuple[torch.Tensor, torch.Tensor]], weights: list[float]):
+    """Mean and covariance of the mixture of several pictures' colours, picture i drawn with weight w_i:
+    μ = Σ w_i μ_i, Σ = Σ w_i (Σ_i + μ_i μ_iᵀ) - μ μᵀ.
+
+    >>> a, b = (torch.zeros(3, 1), torch.eye(3)), (torch.full((3, 1), 2.0), torch.eye(3))
+    >>> mu, cov = mix_color_stats([a, b], [0.5, 0.5])
+    >>> mu.flatten().tolist(), cov[0].tolist()
+    ([1.0, 1.0, 1.0], [2.0, 1.0, 1.0])
     """
-    def stats(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        p = x.double().flatten(2)[0]                      # (3, N)
-        mu = p.mean(1, keepdim=True)
-        d = p - mu
-        return mu, d @ d.T / p.shape[1] + eps * torch.eye(3, dtype=torch.float64)
+    mu = sum(w * m for (m, _), w in zip(stats, weights))
+    second = sum(w * (c + m @ m.T) for (m, c), w in zip(stats, weights))
+    return mu, second - mu @ mu.T
 
+
+def recolor(x: torch.Tensor, mu_t: torch.Tensor, cov_t: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
+    """`x` recoloured so that its RGB mean and covariance are mu_t, cov_t: x' = A (x - μ_x) + μ_t with
+    A = Σ_t^½ Σ_x^-½ (symmetric square roots; Gatys et al. 2016's "Image Analogies" variant); clamped."""
     def sqrtm(m: torch.Tensor, power: float) -> torch.Tensor:
         w, v = torch.linalg.eigh(m)
         return v @ torch.diag(w.clamp_min(eps) ** power) @ v.T
 
-    mu_s, cov_s = stats(style)
-    mu_c, cov_c = stats(content)
-    a = sqrtm(cov_c, 0.5) @ sqrtm(cov_s, -0.5)
-    p = style.double().flatten(2)[0]
-    out = a @ (p - mu_s) + mu_c
-    return out.reshape(style.shape).to(style.dtype).clamp(0, 1)
+    mu_x, cov_x = color_stats(x, eps)
+    a = sqrtm(cov_t, 0.5) @ sqrtm(cov_x, -0.5)                   # (3, 3) float64; the pixels in x's dtype
+    p = x.flatten(2)[0]
+    out = torch.addmm((mu_t - a @ mu_x).to(p.dtype), a.to(p.dtype), p)
+    return out.reshape(x.shape).clamp(0, 1)
+
+
+def match_color(style: torch.Tensor, content: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
+    """Recolour `style` so its RGB mean and covariance equal the content's (sizes may differ; the
+    result has the style's size, clamped to [0, 1])."""
+    return recolor(style, *color_stats(content, eps), eps)

@@ -30,7 +30,7 @@ from ..features.efficientnet_lite import fold_batchnorm
 from ..features.taps import FeatureTaps
 from ..models.stylenet import StyleDecoder, TransformNet, mix_codes, style_code, stylize_features
 from .base import ModelHandle, Output, Param, Pipeline, load_model
-from .color import luminance, match_color, with_chroma
+from .color import color_stats, luminance, match_color, mix_color_stats, recolor, with_chroma
 from .stylize import (MAX_PIXELS, InputImage, StyleImagesPipeline, _replay_input, parse_style_weights, read_input,
                       resize_long, to_image)
 
@@ -90,6 +90,8 @@ class ArbitraryStylePipeline(StyleImagesPipeline):
         Param("size", "int", 1024, "long side of the output in px (0: the content's own size)", 0, 8192),
         Param("preserve_color", "str", "none", "keep the content's colours: luminance-only transfer or "
               "histogram (colour statistics) matching", choices=COLOR_MODES),
+        Param("palette", "float", 1.0, "how far the result's colours are moved to the style's palette (its RGB "
+              "mean and covariance) after decoding; with preserve_color none only", 0.0, 1.0),
     )
 
     def __init__(self, model: ModelHandle, max_pixels: int = MAX_PIXELS):
@@ -101,12 +103,16 @@ class ArbitraryStylePipeline(StyleImagesPipeline):
         self.stylizer = AdaINStylizer(model.module, model.device)
 
     def frame_stylizer(self, styles: list[torch.Tensor], weights: list[float], alpha: float = 1.0,
-                       preserve_color: str = "none") -> Callable[[torch.Tensor], torch.Tensor]:
+                       preserve_color: str = "none", palette: float = 1.0) -> Callable[[torch.Tensor], torch.Tensor]:
         """A function (1, 3, H, W) -> (1, 3, H, W) with the styles encoded once (for video frames)."""
         code = mix_codes([self.stylizer.code(st) for st in styles], weights)
+        target = mix_color_stats([color_stats(st) for st in styles], weights)
+        palette = palette * alpha if preserve_color == "none" else 0.0
 
         def stylize(frame: torch.Tensor) -> torch.Tensor:
             out = self.stylizer(frame, code, alpha)
+            if palette > 0:                   # the decoder comes near the style's colours; this finishes it
+                out = torch.lerp(out, recolor(out, *target), palette)
             return with_chroma(luminance(out), frame).clamp(0, 1) if preserve_color == "luminance" else out
 
         return stylize
@@ -120,7 +126,8 @@ class ArbitraryStylePipeline(StyleImagesPipeline):
         def stylize(frame: torch.Tensor) -> torch.Tensor:
             if "fn" not in state:           # styles are encoded once, with the first frame's colours if asked
                 sty = [match_color(p, frame) for p in pixels] if params["preserve_color"] == "histogram" else pixels
-                state["fn"] = self.frame_stylizer(sty, weights, params["alpha"], params["preserve_color"])
+                state["fn"] = self.frame_stylizer(sty, weights, params["alpha"], params["preserve_color"],
+                                                  params["palette"])
             return state["fn"](frame)
 
         return stylize
@@ -135,7 +142,7 @@ class ArbitraryStylePipeline(StyleImagesPipeline):
         x = resize_long(content, params["size"]) if params["size"] else content
         if params["preserve_color"] == "histogram":
             styles = [match_color(st, x) for st in styles]
-        return self.frame_stylizer(styles, weights, params["alpha"], params["preserve_color"])(x)
+        return self.frame_stylizer(styles, weights, params["alpha"], params["preserve_color"], params["palette"])(x)
 
     def _make(self, c: InputImage, s: list[InputImage], params: dict, weights: list[float]) -> Output:
         _check_size(c, params["size"], self.max_pixels)
