@@ -94,6 +94,20 @@ def test_sample_keeps_melodies_with_piano_roll_midi_and_wav_and_replays(studio, 
     src.write_bytes(midi.content)
     out, same = replay(src, tmp_path / "again.mid")
     assert same is True and out.read_bytes() == midi.content          # the very same file, byte for byte
+    # ... or with its recipe redacted or stripped, the notes unchanged
+    from artforge.io.midi import read_recipe_text
+    for mode, query in (("redact", {"fields": "model.path,created"}), ("strip", {})):
+        r = viewer.get(f"/api/artworks/{a}/midi", params={"recipe": mode, **query})
+        assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
+        (tmp_path / f"{mode}.mid").write_bytes(r.content)
+        assert [m.tolist() for m in read_midi_bytes(r.content)] == [m.tolist() for m in read_midi_bytes(midi.content)]
+        text = read_recipe_text(tmp_path / f"{mode}.mid")
+        if mode == "strip":
+            assert text is None
+        else:
+            got = json.loads(text)
+            assert "path" not in got["model"] and "created" not in got and got["pipeline"] == "music.sample"
+    assert viewer.get(f"/api/artworks/{a}/midi", params={"recipe": "redact"}).status_code in (400, 422)
     # In the gallery like any artwork; the search finds melodies by pipeline.
     found = viewer.get("/api/artworks", params={"q": "music.sample"}).json()
     assert {x["id"] for x in found["items"]} == {x["id"] for x in arts}

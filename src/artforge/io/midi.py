@@ -13,6 +13,8 @@ that melodies written side by side never cut each other's notes short. Times are
 
 from __future__ import annotations
 
+import io
+
 from pathlib import Path
 from typing import Iterable
 
@@ -125,6 +127,34 @@ def read_recipe_text(path: str | Path) -> str | None:
                 raw = msg.text[len(RECIPE_PREFIX):].encode("latin-1")
                 return raw.decode("utf-8", errors="replace")
     return None
+
+
+def replace_recipe_text(data: bytes, recipe_text: str | None) -> bytes:
+    """The MIDI file `data` with its recipe text event set to `recipe_text`, or removed when None (the
+    removed event's delta time goes to the next event, so nothing moves in time).
+
+    >>> import io, tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "m.mid"
+    >>> _ = write_midi(notes_to_events([Note(60, 0, 4)], 16), path, recipe_text='{"a":1}')
+    >>> stripped = replace_recipe_text(path.read_bytes(), None)
+    >>> _ = path.write_bytes(stripped); read_recipe_text(path) is None
+    True
+    """
+    mid = mido.MidiFile(file=io.BytesIO(data), charset="utf-8")
+    for track in mid.tracks:
+        for i, msg in enumerate(list(track)):
+            if msg.type == "text" and msg.text.startswith(RECIPE_PREFIX):
+                if recipe_text is not None:
+                    track[i] = msg.copy(text=RECIPE_PREFIX + recipe_text)
+                else:
+                    del track[i]
+                    if i < len(track):
+                        track[i] = track[i].copy(time=track[i].time + msg.time)
+                break
+    out = io.BytesIO()
+    mid.charset = "utf-8"
+    mid.save(file=out)
+    return out.getvalue()
 
 
 def _melody_track(events: np.ndarray, name: str, channel: int, program: int, velocity: int) -> mido.MidiTrack:

@@ -8,18 +8,20 @@ image generation for the CPU), the rendering and writing in the thread pool: nev
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 from pydantic import Field
 
 from ...errors import UserError
+from ...io.midi import replace_recipe_text
 from ...pipelines import MusicBreedPipeline, MusicInterpolatePipeline, MusicSamplePipeline
 from ...pipelines.music import melody_sha256
 from ...provenance import build_recipe
+from ...provenance.recipe import dumps, redact
 from ..auth import User, editor, viewer
 from ..melodies import Melody, MusicModels, keep, melody_from_upload, melody_of
 from ..objects import MEDIA_KINDS, media_store
@@ -203,9 +205,21 @@ def _media(request: Request, aid: int, kind: str) -> FileResponse:
 
 
 @router.get("/api/artworks/{aid}/midi", response_class=FileResponse)
-def midi(aid: PathId, request: Request, user: User = Depends(viewer)):
-    """A melody's MIDI file, its recipe inside (`artforge recipe` / `artforge replay` read it)."""
-    return _media(request, aid, "midi")
+def midi(aid: PathId, request: Request, user: User = Depends(viewer),
+         recipe: Literal["keep", "redact", "strip"] = "keep",
+         fields: str = Query("", max_length=2000, description="for recipe=redact: dotted fields, comma-separated, "
+                             "e.g. model.path,created,params.seed")):
+    """A melody's MIDI file with its recipe kept (`artforge recipe` / `artforge replay` read it), redacted
+    field by field, or stripped, as the gallery's picture downloads."""
+    if recipe == "keep":
+        return _media(request, aid, "midi")
+    if recipe == "redact" and not fields.strip():
+        raise UserError("fields: name the recipe fields to redact, e.g. model.path,created")
+    art = request.app.state.studio.store.artwork(aid)
+    data = Path(_media(request, aid, "midi").path).read_bytes()
+    text = dumps(redact(art["recipe"], fields)) if recipe == "redact" else None
+    return Response(replace_recipe_text(data, text), media_type=MEDIA_KINDS["midi"][1],
+                    headers={"Content-Disposition": f'attachment; filename="artwork-{aid}.mid"'})
 
 
 @router.get("/api/artworks/{aid}/wav", response_class=FileResponse)
