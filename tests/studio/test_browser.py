@@ -377,3 +377,9 @@ def test_train_from_an_uploaded_zip_watch_it_then_pause_resume_cancel_another(pa
     expect(page.locator("#train-state")).to_have_text(re.compile("queued|running"))
     page.get_by_role("button", name="Cancel job long-browser").click()
     expect(page.locator("#train-state")).to_have_text("cancelled", timeout=60_000)
+    # A finished job leaves the Jobs list with Remove (its run folder stays).
+    page.get_by_role("link", name="Jobs").click()
+    row = page.get_by_role("row").filter(has=page.get_by_role("link", name="long-browser"))
+    row.get_by_role("button", name="Remove job long-browser from the list").click()
+    expect(page.get_by_role("row").filter(has=page.get_by_role("link", name="long-browser"))).to_have_count(0)
+    expect(page.get_by_role("row").filter(has=page.get_by_role("link", name="tiny-browser"))).to_have_count(1)

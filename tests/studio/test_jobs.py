@@ -134,6 +134,14 @@ def test_pause_resume_cancel_and_the_queue_order(jobs_studio):
     assert editor.post(f"/api/jobs/{short['id']}/cancel").json()["state"] == "cancelled"
     assert not (s.settings.runs_dir / "short").exists()
     assert [j["state"] for j in viewer.get("/api/jobs").json()["items"]] == ["cancelled", "cancelled"]
+    # finished jobs can be removed from the list by their author (the run folder stays)
+    assert viewer.delete(f"/api/jobs/{long['id']}").status_code == 403
+    assert other.delete(f"/api/jobs/{long['id']}").status_code == 403
+    assert editor.delete(f"/api/jobs/{long['id']}").status_code == 204
+    assert editor.delete(f"/api/jobs/{long['id']}").status_code == 404
+    assert [j["id"] for j in viewer.get("/api/jobs").json()["items"]] == [short["id"]]
+    assert (s.settings.runs_dir / "long" / "checkpoints" / "latest").is_file()
+    assert not (s.settings.jobs_dir / f"{long['id']}.log").exists()
 
 
 def test_a_restart_resumes_the_running_job_from_its_checkpoint(tmp_path, art):

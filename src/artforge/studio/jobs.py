@@ -349,6 +349,18 @@ class JobQueue:
         return self._halt(jid, "cancel", "cancelled", ("queued", "paused", "interrupted"),
                           "a finished job cannot be cancelled")
 
+    def delete(self, jid: int) -> None:
+        """Forget a finished job (its row and log); the run folder and the images it made stay."""
+        with self._lock, self.store.tx() as c:
+            row = c.execute("SELECT status FROM jobs WHERE id = ?", (jid,)).fetchone()
+            if row is None:
+                raise NotFound(f"no job {jid}")
+            if row["status"] not in FINAL:
+                raise JobConflict(f"job {jid} is {row['status']}; cancel it first (only done, failed or "
+                                  "cancelled jobs can be deleted)")
+            c.execute("DELETE FROM jobs WHERE id = ?", (jid,))
+        (self.settings.jobs_dir / f"{jid}.log").unlink(missing_ok=True)
+
     def _halt(self, jid: int, reason: str, state: str, direct: tuple, refusal: str) -> dict:
         with self._lock:
             status = self._row(jid)["status"]

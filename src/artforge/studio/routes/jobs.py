@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, File, HTTPException, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...errors import UserError
@@ -127,6 +127,14 @@ def cancel(jid: JobId, request: Request, user: User = Depends(editor)) -> dict:
     """End the job (a running one is stopped cleanly; its run folder stays)."""
     _own(request, jid, user)
     return _conflict(_queue(request).cancel, jid)
+
+
+@router.delete("/api/jobs/{jid}", status_code=204)
+def delete_job(jid: JobId, request: Request, user: User = Depends(editor)) -> Response:
+    """Remove a finished job from the list (its run folder and images stay); 409 while it is not finished."""
+    _own(request, jid, user)
+    _conflict(_queue(request).delete, jid)
+    return Response(status_code=204)
 
 
 @router.get("/api/jobs/{jid}/events", response_class=StreamingResponse,

@@ -53,7 +53,7 @@ function row(job) {
     h("td", {}, job.state === "running" ? duration(job.eta_s) : "–"),
     h("td", {}, job.author || "—"),
     h("td", { class: "muted", title: job.created }, when(job.created)),
-    h("td", {}, jobControls(job, () => refresh())));
+    h("td", {}, jobControls(job, () => refresh(), true)));
 }
 
 export default { name: "jobs", title: "Jobs", build, show, hide };

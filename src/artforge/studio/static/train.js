@@ -4,17 +4,27 @@ import { api, busy, clear, duration, fail, h, me, models, notify } from "./core.
 import { COLORS, drawChart, lossKeys } from "./chart.js";
 
 const ACTIVE = ["queued", "running", "paused"];
+const FINAL = ["done", "failed", "cancelled"];
 let form, formError, monitor, watching = null;
 
-/** Pause / Resume / Cancel buttons for a job, enabled by its state; `changed(job)` gets the new state. */
-export function jobControls(job, changed) {
+/** Pause / Resume / Cancel buttons for a job, enabled by its state; `changed(job)` gets the new state
+ *  (null after Remove, which `removable` lists offer for finished jobs). */
+export function jobControls(job, changed, removable = false) {
   const who = job.kind === "train" && job.name ? job.name : job.id;
   const act = (verb, label, cls) => h("button", { type: "button", class: cls, "aria-label": `${label} job ${who}`,
     disabled: !allowed(job.state, verb) || !me.can("editor"),
     onclick: e => busy(e.currentTarget, async () => {
       try { changed(await api(`/api/jobs/${job.id}/${verb}`, { method: "POST" })); } catch (err) { fail(err); }
     }) }, label);
-  return h("div", { class: "row", style: "gap:6px" }, act("pause", "Pause"), act("resume", "Resume"), act("cancel", "Cancel", "danger"));
+  const remove = FINAL.includes(job.state) && removable
+    ? h("button", { type: "button", "aria-label": `Remove job ${who} from the list`, disabled: !me.can("editor"),
+        title: "forget this finished job (its model and pictures stay)",
+        onclick: e => busy(e.currentTarget, async () => {
+          try { await api(`/api/jobs/${job.id}`, { method: "DELETE" }); changed(null); } catch (err) { fail(err); }
+        }) }, "Remove")
+    : null;
+  return h("div", { class: "row", style: "gap:6px" }, act("pause", "Pause"), act("resume", "Resume"),
+           act("cancel", "Cancel", "danger"), remove);
 }
 
 function allowed(state, verb) {
