@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -101,3 +102,17 @@ def test_train_style_fast_and_arbitrary_make_loadable_models(cli, files, tmp_pat
     assert json.loads((tmp_path / "r2" / "config.json").read_text())["arch"] == "adain-lite0"
     assert cli("stylize", files / "photo.png", files / "style.png", "--method", "arbitrary", "--model",
                tmp_path / "r2", "--size", 48, "--out", tmp_path / "u.png") == 0
+
+
+def test_the_shipped_arbitrary_network_is_the_default_and_replays_without_model(cli, files, capsys):
+    out = files / "s.png"
+    assert cli("stylize", files / "photo.png", files / "style.png", "--method", "arbitrary", "--size", 64,
+               "--out", out) == 0
+    recipe = read_recipe(out)
+    assert recipe["model"]["name"] == "starter:style-arbitrary" and recipe["model"]["arch"] == "adain-lite0"
+    capsys.readouterr()
+    assert cli("replay", out, "--out", files / "s2.png", "--json") == 0        # found by its hash
+    assert json.loads(capsys.readouterr().out)["identical"] is True
+    # a trained network, not a flat colour: the result follows the photograph's edges
+    a = np.asarray(Image.open(out).convert("L"), np.float64)
+    assert a.std() > 10
