@@ -58,7 +58,7 @@ def test_arbitrary_pipeline_output_size_alpha_blend_recipe_and_replay(tmp_path, 
     full = np.asarray(pipe(photo, [s1], size=64, alpha=1.0).images[0], np.float64)
     other = np.asarray(pipe(photo, [s2], size=64).images[0], np.float64)
     assert np.abs(full - none).mean() > 0.5 and np.abs(full - other).mean() > 0.5
-    only_first = np.asarray(pipe(photo, [s1, s2], size=64, style_weights=[1, 0]).images[0], np.float64)
+    only_first = np.asarray(pipe(photo, [s1, s2], size=64, style_weights=[1, 0], alpha=1.0).images[0], np.float64)
     assert np.abs(only_first - full).max() <= 1                           # weights 1, 0 = the first style alone
     result = pipe(photo, [s1, s2], size=64, style_weights="0.6,0.4", alpha=0.7, preserve_color="histogram")
     recipe = result.recipes[0]
