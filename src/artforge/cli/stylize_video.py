@@ -15,7 +15,6 @@ from pathlib import Path
 from ..errors import UserError
 from ..metrics.flicker import warping_error
 from ..pipelines.style_models import ArbitraryStylePipeline, FastStylePipeline, load_style_model
-from ..pipelines.stylize import parse_style_weights, read_input
 from ..pipelines.video import stylize_video
 
 
@@ -24,8 +23,7 @@ def run_video(args, method: str, kwargs: dict, out: Path) -> int:
         raise UserError(f"--out {out}: a stylized video is written as .mp4")
     if method == "arbitrary":
         pipe = ArbitraryStylePipeline(load_style_model(args.model, args.device), max_pixels=args.max_pixels)
-        weights = parse_style_weights(kwargs["style_weights"], len(args.styles))
-        styles = [read_input(p, "style", args.max_pixels, w) for p, w in zip(args.styles, weights)]
+        styles = pipe.read_styles(args.styles, kwargs["style_weights"])
         stylize = pipe.video_stylizer(styles, kwargs)
         recipe = pipe.recipe("video", dict(kwargs), [s.parent() for s in styles])
     else:

@@ -134,6 +134,13 @@ class Pipeline:
         return {name: p.check(kwargs.get(name, p.default)) for name, p in known.items()}
 
     @classmethod
+    def replay_params(cls, recipe: dict) -> dict:
+        """The declared parameters a recipe recorded, checked, defaults filled in; other keys it holds
+        (e.g. a video's `temporal`, which the video step adds) are not this pipeline's and are skipped."""
+        known = {p.name for p in cls.params}
+        return cls.resolve(**{k: v for k, v in recipe["params"].items() if k in known})
+
+    @classmethod
     def schema(cls) -> dict:
         return {"name": cls.name, "help": cls.help, "params": [p.schema() for p in cls.params]}
 

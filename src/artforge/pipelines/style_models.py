@@ -31,7 +31,7 @@ from ..features.taps import FeatureTaps
 from ..models.stylenet import StyleDecoder, TransformNet, mix_codes, style_code, stylize_features
 from .base import ModelHandle, Output, Param, Pipeline, load_model
 from .color import color_stats, luminance, match_color, mix_color_stats, recolor, with_chroma
-from .stylize import (MAX_PIXELS, InputImage, StyleImagesPipeline, _replay_input, parse_style_weights, read_input,
+from .stylize import (MAX_PIXELS, InputImage, StyleImagesPipeline, _replay_input, read_input,
                       resize_long, to_image)
 
 ARBITRARY_STARTER = "starter:style-arbitrary"
@@ -120,7 +120,7 @@ class ArbitraryStylePipeline(StyleImagesPipeline):
 
     def video_stylizer(self, styles: list[InputImage], params: dict) -> Callable[[torch.Tensor], torch.Tensor]:
         """Frames (1, 3, H, W) -> stylized at their own size; histogram colour matching uses the first frame."""
-        weights = parse_style_weights(params["style_weights"], len(styles))
+        weights = [s.weight for s in styles]
         pixels = [s.pixels for s in styles]
         state: dict = {}
 
@@ -248,8 +248,7 @@ class FastStylePipeline(Pipeline):
         return self.frame_stylizer(params["tile"], params["preserve_color"])
 
     def replay_video_stylizer(self, recipe: dict) -> Callable[[torch.Tensor], torch.Tensor]:
-        params = self.resolve(**{k: v for k, v in recipe["params"].items() if k in {p.name for p in self.params}})
-        return self.video_stylizer(params)
+        return self.video_stylizer(self.replay_params(recipe))
 
     def _make(self, c: InputImage, params: dict) -> Output:
         _check_size(c, params["size"], self.max_pixels)
@@ -261,8 +260,8 @@ class FastStylePipeline(Pipeline):
         content = [p for p in recipe.get("parents") or [] if p.get("role") == "content"]
         if len(content) != 1:
             raise RecipeError("the recipe names no content image (parents); it cannot be replayed")
-        params = self.resolve(**{k: v for k, v in recipe["params"].items() if k in {p.name for p in self.params}})
-        return Output(self._make(_replay_input(content[0], self.max_pixels), params).images, [recipe])
+        return Output(self._make(_replay_input(content[0], self.max_pixels), self.replay_params(recipe)).images,
+                      [recipe])
 
 
 def _check_size(c: InputImage, size: int, max_pixels: int) -> None:

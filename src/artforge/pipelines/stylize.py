@@ -325,13 +325,17 @@ class StyleImagesPipeline(Pipeline):
         return self.run(content, styles, **self.resolve(**kwargs))
 
     def run(self, content: str | Path, styles, **params: Any) -> Output:
+        s = self.read_styles(styles, params["style_weights"])
+        c = read_input(content, "content", self.max_pixels)
+        return self._make(c, s, params, [i.weight for i in s])
+
+    def read_styles(self, styles, style_weights: str) -> list[InputImage]:
+        """The style image files read and checked, each with its normalised blend weight."""
         styles = [styles] if isinstance(styles, (str, Path)) else list(styles)
         if not styles:
             raise UserError("give at least one style image")
-        weights = parse_style_weights(params["style_weights"], len(styles))
-        c = read_input(content, "content", self.max_pixels)
-        s = [read_input(p, "style", self.max_pixels, w) for p, w in zip(styles, weights)]
-        return self._make(c, s, params, weights)
+        weights = parse_style_weights(style_weights, len(styles))
+        return [read_input(p, "style", self.max_pixels, w) for p, w in zip(styles, weights)]
 
     def _make(self, c: InputImage, s: list[InputImage], params: dict, weights: list[float]) -> Output:
         raise NotImplementedError
@@ -343,8 +347,7 @@ class StyleImagesPipeline(Pipeline):
         styles = [p for p in parents if p.get("role") == "style"]
         if (need_content and len(content) != 1) or not styles:
             raise RecipeError("the recipe names no content and style images (parents); it cannot be replayed")
-        known = {p.name for p in self.params}
-        params = self.resolve(**{k: v for k, v in recipe["params"].items() if k in known})
+        params = self.replay_params(recipe)
         weights = parse_style_weights(params["style_weights"], len(styles))
         c = _replay_input(content[0], self.max_pixels) if need_content else None
         return c, [_replay_input(p, self.max_pixels, w) for p, w in zip(styles, weights)], params, weights

@@ -92,6 +92,8 @@ class StyleExperiment:
 
 def kind_of(exp: StyleExperiment) -> str:
     k = exp.model.kind
+    if exp.style.content_levels not in ("all", "deep"):
+        raise ConfigError(f"style.content_levels='{exp.style.content_levels}': choose all or deep")
     if exp.model.widths and len(exp.model.widths) != 3:
         raise ConfigError(f"model.widths={','.join(map(str, exp.model.widths))}: give three widths, e.g. 16,32,64")
     if k not in ("auto", "arbitrary", "fast"):
@@ -236,8 +238,6 @@ class StyleTask:
             style_stats = {t: mean_std(fs[t]) for t in STYLE_TAPS}
         out = self.modules["net"](*targets)
         fo = self.taps(out)
-        if s.content_levels not in ("all", "deep"):
-            raise ConfigError(f"style.content_levels='{s.content_levels}': choose all or deep")
         levels = list(zip(taps, targets))[-1:] if s.content_levels == "deep" else list(zip(taps, targets))
         lc = sum(content_loss(fo[t], y) / (float(y.pow(2).mean()) + 1e-8) for t, y in levels) / len(levels)
         ls = 0.0
