@@ -60,6 +60,10 @@ def test_features_shape_any_size_and_dtype(net):
     assert np.allclose(f, fx(u8.float() / 255), atol=1e-4)        # uint8 and float agree
     assert np.allclose(f[:2], fx(u8[:2]), atol=1e-4)              # batching does not change a row
     assert fx(u8[:0]).shape == (0, 1280)
+    # the extractor runs a folded copy (BatchNorm and ReLU6 inside the convolutions): the network's own features
+    with torch.inference_mode():
+        plain = net.forward_features(fx.prepare(u8)).numpy()
+    assert fx.net is not net and np.allclose(f, plain, rtol=1e-4, atol=1e-5)
 
 
 def test_same_padding_matches_tensorflow_rule():
@@ -126,6 +130,22 @@ def test_folded_batchnorm_gives_the_same_activations_and_same_padding_any_size()
         a, b = FeatureTaps(net, layers)(x), FeatureTaps(folded, layers)(x)
     for k in layers:
         assert torch.allclose(a[k], b[k], atol=1e-4, rtol=1e-4), k
+    # the ReLU6 is fused into the folded convolutions; with a gradient asked for they take the plain path
+    # (the fused op has no backward), channels-last inputs as the stylizer gives them change nothing
+    assert any(getattr(m, "act", None) == "relu6" for m in folded.modules())
+    folded.to(memory_format=torch.channels_last)
+    with torch.inference_mode():
+        c = FeatureTaps(folded, layers)(x)
+    xg = x.clone().requires_grad_(True)
+    d = FeatureTaps(folded, layers)(xg)
+    d["blocks.5.expand"].sum().backward()
+    assert xg.grad is not None and xg.grad.abs().sum() > 0
+    for k in layers:
+        assert torch.allclose(c[k], b[k], atol=1e-5) and torch.allclose(d[k], b[k], atol=1e-5), k
+    # the network stops after the deepest expansion asked for; asking for more gives the same expansion
+    more = FeatureTaps(folded, layers + ("blocks.5",))
+    with torch.no_grad():
+        assert torch.equal(more(x)["blocks.5.expand"], b["blocks.5.expand"]) and "blocks.5" not in b
     # SAME padding: the convolution's own (symmetric) padding equals padding the input first
     for size in (7, 8, 31, 32):
         for k, stride in ((3, 1), (3, 2), (5, 2), (1, 1)):
@@ -137,3 +157,7 @@ def test_folded_batchnorm_gives_the_same_activations_and_same_padding_any_size()
                 pads += [total // 2, total - total // 2]
             ref = F.conv2d(F.pad(t, pads), conv.weight, conv.bias, conv.stride)
             assert torch.allclose(conv(t), ref, atol=1e-6)
+            conv.act = "relu6"                   # and with the activation in the convolution's pass
+            with torch.inference_mode():
+                assert torch.allclose(conv(t.contiguous(memory_format=torch.channels_last)), F.relu6(ref),
+                                      atol=1e-6)

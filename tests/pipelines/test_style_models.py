@@ -40,6 +40,28 @@ def test_adain_gives_the_style_statistics_to_every_channel():
     assert torch.allclose(adain(f, m, s), f, atol=1e-4)
 
 
+def test_decoder_with_adain_folded_into_its_input_convolutions_equals_adain_then_decoder(monkeypatch):
+    from artforge.models import fused, stylenet
+
+    torch.manual_seed(0)
+    dec = StyleDecoder(AdaINConfig(widths=(8, 8, 16), deep_convs=1)).eval()
+    feats = [torch.randn(1, c, s, s) * 2 + 1 for c, s in ((96, 24), (144, 12), (240, 6))]
+    code = [(torch.randn(1, c), torch.rand(1, c) + 0.2) for c in (96, 144, 240)]
+    with torch.no_grad():
+        want = dec(*[adain(f, mu, sigma, 0.7) for f, (mu, sigma) in zip(feats, code)])
+    with torch.inference_mode():
+        assert torch.allclose(dec.stylize(feats, code, 0.7), want, atol=1e-5)
+        monkeypatch.setattr(fused, "_OP", None)              # a PyTorch without the fused op: same numbers
+        assert torch.allclose(dec.stylize(feats, code, 0.7), want, atol=1e-5)
+        # big maps: the content's statistics from a grid of positions (every 2nd row and column here)
+        monkeypatch.setattr(stylenet, "STATS_POSITIONS", 150)
+        got = dec.stylize(feats, code, 0.7)
+    assert not torch.equal(got, want) and (got - want).abs().mean() < 0.02
+    with torch.no_grad():                                    # a batch of two goes the plain way
+        two = dec.stylize([torch.cat([f, f]) for f in feats], [(m.repeat(2, 1), s.repeat(2, 1)) for m, s in code], 0.7)
+    assert torch.allclose(two[1:], want, atol=1e-5)
+
+
 def test_mixing_style_codes_is_a_weighted_mean_and_one_weight_gives_that_style():
     a = [(torch.zeros(1, 2), torch.ones(1, 2))]
     b = [(torch.full((1, 2), 4.0), torch.full((1, 2), 3.0))]

