@@ -73,7 +73,7 @@ class FeatureTaps:
         for i, block in enumerate(net.blocks[: self.last + 1]):
             if i in self.inside:                             # the same computation as MBConv.forward, opened up
                 e = block.expand(x)
-                if i == self.last and want == want - {f"blocks.{i}.depthwise", f"blocks.{i}"}:
+                if i == self.last and not want & {f"blocks.{i}.depthwise", f"blocks.{i}"}:
                     out[f"blocks.{i}.expand"] = e            # nothing asked beyond this expansion
                     break
                 d = block.depthwise(e)

@@ -25,15 +25,17 @@ _PLAIN = {"relu": F.relu, "relu6": F.relu6, "sigmoid": torch.sigmoid}
 _OP = getattr(getattr(torch.ops, "mkldnn", None), "_convolution_pointwise", None)
 
 
-def can_fuse(x: torch.Tensor) -> bool:
+def _fusable(conv: nn.Conv2d, x: torch.Tensor) -> bool:
+    """The op exists, the tensors suit it, and nothing asks for a gradient through this convolution."""
+    wants_grad = torch.is_grad_enabled() and (x.requires_grad or conv.weight.requires_grad)
     return (_OP is not None and x.device.type == "cpu" and x.dtype == torch.float32 and x.dim() == 4
-            and not (torch.is_grad_enabled() and x.requires_grad) and torch.backends.mkldnn.is_available())
+            and conv.padding_mode == "zeros" and not wants_grad and torch.backends.mkldnn.is_available())
 
 
 def conv_act(conv: nn.Conv2d, x: torch.Tensor, act: str, padding: tuple | None = None) -> torch.Tensor:
     """act(conv(x)) for act in relu, relu6, sigmoid; `padding` overrides the module's (zero padding only)."""
     pad = tuple(conv.padding) if padding is None else tuple(padding)
-    if can_fuse(x) and conv.padding_mode == "zeros" and not (torch.is_grad_enabled() and conv.weight.requires_grad):
+    if _fusable(conv, x):
         name, scalars = _ACTS[act]
         try:
             return _OP(x, conv.weight, conv.bias, list(pad), list(conv.stride), list(conv.dilation), conv.groups,

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import torch
 
+from ..losses.style import grid_subsample
+
 # ITU-R BT.601 full range (what JPEG and Pillow's "YCbCr" use), with Cb, Cr centred on 0.5
 _RGB_TO_YCBCR = torch.tensor([[0.299, 0.587, 0.114],
                               [-0.168736, -0.331264, 0.5],
@@ -62,8 +64,7 @@ def color_stats(x: torch.Tensor, eps: float = 1e-6) -> tuple[torch.Tensor, torch
     they come from a regular grid of about that many pixels (every k-th row and column): a colour
     distribution is known to far better than a level of 255 from 65,536 pixels, and a 2048 px picture
     would otherwise be copied to float64 whole."""
-    k = max(1, int((x.shape[-2] * x.shape[-1] / SAMPLE_PIXELS) ** 0.5))
-    p = x[..., ::k, ::k].double().flatten(2)[0]          # (3, N)
+    p = grid_subsample(x, SAMPLE_PIXELS).double().flatten(2)[0]          # (3, N)
     mu = p.mean(1, keepdim=True)
     d = p - mu
     return mu, d @ d.T / p.shape[1] + eps * torch.eye(3, dtype=torch.float64)
