@@ -14,7 +14,7 @@ from ..provenance.write import save_animation, save_image
 from .evaluate import evaluate_model, summary
 from .train import monitors
 
-DEMO_STEPS = 900
+DEMO_STEPS = 1800
 EVAL_SAMPLES = 500
 
 
