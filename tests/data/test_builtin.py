@@ -67,3 +67,25 @@ def test_load_builtin(folder, count=builtin_mod.COUNT):
     assert len(ds) == count and ds.as_tensor().shape == (count, 3, 32, 32)
     assert ds.report.licence.startswith("CC0") and ds.report.consent == "generated"
     assert not ds.report.bad and not ds.report.duplicates
+
+
+def test_second_writer_keeps_the_set_another_process_finished(tmp_path, monkeypatch):
+    """Two first runs at once (two `train` commands) both build the set: the slower one must not move
+    the finished one away while the faster one is reading it (it did, and a run trained on 124 of 400)."""
+    done = builtin_folder(tmp_path / "other")  # what the faster process has already written
+    final = tmp_path / "builtin" / builtin_mod.VERSION
+    real_paint, calls = builtin_mod._paint, []
+
+    def paint_while_the_other_process_finishes(index, n):
+        if not calls:  # the other process renames its complete set into place mid-build
+            final.parent.mkdir(parents=True, exist_ok=True)
+            done.rename(final)
+            (final / "reader.txt").write_text("opened by the other process")
+        calls.append(index)
+        return real_paint(index, n)
+
+    monkeypatch.setattr(builtin_mod, "_paint", paint_while_the_other_process_finishes)
+    assert builtin_folder(tmp_path) == final
+    assert (final / "reader.txt").is_file(), "the finished set was replaced under its reader"
+    assert len(calls) == builtin_mod.COUNT and len(list(final.glob("*.png"))) == builtin_mod.COUNT
+    assert not [p for p in final.parent.iterdir() if p.name.startswith(".")], "temporary folders left"

@@ -86,6 +86,8 @@ def builtin_folder(cache_root: Path) -> Path:
         for i in range(COUNT):
             (tmp / f"{i:04d}.png").write_bytes(png_bytes(_paint(i, SIZE_PX)))
         (tmp / "dataset.toml").write_text(f'licence = "{LICENCE}"\nconsent = "{CONSENT}"\n', encoding="utf-8")
+        if _complete(final):  # another process finished first: keep its set, which it may be reading now
+            return final
         if final.exists():  # an incomplete set (someone deleted files): move it aside, then replace
             trash = Path(tempfile.mkdtemp(prefix=f".{VERSION}-old-", dir=base))
             os.replace(final, trash / "old")
