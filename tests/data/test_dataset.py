@@ -216,3 +216,23 @@ def test_cache_root_is_computed_when_called(monkeypatch, tmp_path):
     monkeypatch.delenv("XDG_CACHE_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert cache_root(DataConfig()) == tmp_path / "home" / ".cache" / "artforge"
+
+
+def test_a_read_failure_is_not_cached(folder, tmp_path, monkeypatch):
+    """A file that vanishes between the scan and its decoding is skipped in this load only: the cache is keyed
+    by content, and the content was fine (a cached 'unreadable' once cost a run 276 of its 400 images)."""
+    c = cfg(folder, tmp_path / "cache")
+    real = images_mod.decode_image
+
+    def vanished(path, *a, **k):
+        if Path(path).name == "img2.png":
+            raise FileNotFoundError(2, "No such file or directory")
+        return real(path, *a, **k)
+
+    monkeypatch.setattr(images_mod, "decode_image", vanished)
+    first = load_dataset(c)
+    assert len(first) == 4 and ("img2.png", "unreadable: No such file or directory") in [
+        (b.path, b.reason) for b in first.report.bad]
+    monkeypatch.setattr(images_mod, "decode_image", real)
+    again = load_dataset(c)
+    assert len(again) == 5 and [b.path for b in again.report.bad] == ["empty.png", "readme.txt"]

@@ -199,8 +199,17 @@ def _decode_all(scan: Scan, cfg: DataConfig, progress: bool) -> tuple[dict[str, 
         except BadImage as e:
             verdicts[f.sha256] = str(e)
         except OSError as e:
-            verdicts[f.sha256] = f"unreadable: {e.strerror or e}"
+            verdicts[f.sha256] = f"{UNREADABLE}{e.strerror or e}"
     return verdicts, tensors
+
+
+# The scan read every file to hash it, so a read that fails afterwards (the file moved or deleted in the
+# meantime, an I/O error) says nothing about the content the key names: such verdicts are never cached.
+UNREADABLE = "unreadable: "
+
+
+def _content_verdict(v: Verdict) -> bool:
+    return not (isinstance(v, str) and v.startswith(UNREADABLE))
 
 
 def _write_cache(store: Path, key: str, verdicts: dict[str, Verdict], tensors: dict[str, torch.Tensor]) -> None:
@@ -209,7 +218,8 @@ def _write_cache(store: Path, key: str, verdicts: dict[str, Verdict], tensors: d
         "cache_version": CACHE_VERSION,
         "key": key,
         "images": order,  # img_00000 is the image whose file content has sha256 order[0], ...
-        "verdicts": {s: (v if isinstance(v, str) else vars(v)) for s, v in sorted(verdicts.items())},
+        "verdicts": {s: (v if isinstance(v, str) else vars(v)) for s, v in sorted(verdicts.items())
+                     if _content_verdict(v)},
     }
     named = {f"img_{i:05d}": tensors[s].contiguous() for i, s in enumerate(order)}
     try:
@@ -231,7 +241,8 @@ def _read_cache(
         index = json.loads(js.read_text(encoding="utf-8"))
         if index.get("cache_version") != CACHE_VERSION or index.get("key") != key:
             return None
-        verdicts = {s: (v if isinstance(v, str) else ImageInfo(**v)) for s, v in index["verdicts"].items()}
+        verdicts = {s: (v if isinstance(v, str) else ImageInfo(**v)) for s, v in index["verdicts"].items()
+                    if _content_verdict(v)}  # older caches hold such verdicts: decode those files again
         named = load_file(str(st))
         order = index["images"]
         tensors = {s: named[f"img_{i:05d}"] for i, s in enumerate(order)}
