@@ -33,13 +33,21 @@ def batch_invariant_forward(module: torch.nn.Module, z: torch.Tensor) -> torch.T
     differ in the last float bits (and, now and then, by one level in a PNG) from the same image alone.
     PyTorch's native CPU kernels loop over the batch one sample at a time, so with oneDNN off for this
     call an image is the same in any batch: what lets the studio batch concurrent requests together.
+    The matrix products under those kernels split their sums by thread count (on an AVX-512 CPU two
+    threads put a pixel one level away from one thread's), so this runs on one thread: the same image
+    from the CLI, the studio's one-thread batcher and a replay on a machine with more cores.
     """
     if z.device.type != "cpu":
         return module(z).float().cpu()
+    threads = torch.get_num_threads()
     with warnings.catch_warnings():         # flags() warns about TF32 on Intel GPUs, which we do not use
         warnings.simplefilter("ignore", UserWarning)
         with torch.backends.mkldnn.flags(enabled=False):
-            return module(z).float()
+            torch.set_num_threads(1)
+            try:
+                return module(z).float()
+            finally:
+                torch.set_num_threads(threads)
 
 
 class GeneratePipeline(Pipeline):
