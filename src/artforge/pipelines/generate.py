@@ -7,8 +7,9 @@ actually used, the number of redraws and the check's verdict, so replay needs no
 
 from __future__ import annotations
 
+import contextlib
 import warnings
-from typing import Callable
+from typing import Callable, Iterator
 
 import torch
 
@@ -25,6 +26,17 @@ def redraw_seed(image_seed: int, attempt: int) -> int:
     return image_seed + attempt * 2**31
 
 
+@contextlib.contextmanager
+def one_torch_thread() -> Iterator[None]:
+    """torch's intra-op threads set to one for the block, then put back as they were."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(n)
+
+
 @torch.no_grad()
 def batch_invariant_forward(module: torch.nn.Module, z: torch.Tensor) -> torch.Tensor:
     """module(z) on the CPU as float, each image depending on its own latent alone, bit for bit.
@@ -39,15 +51,10 @@ def batch_invariant_forward(module: torch.nn.Module, z: torch.Tensor) -> torch.T
     """
     if z.device.type != "cpu":
         return module(z).float().cpu()
-    threads = torch.get_num_threads()
     with warnings.catch_warnings():         # flags() warns about TF32 on Intel GPUs, which we do not use
         warnings.simplefilter("ignore", UserWarning)
-        with torch.backends.mkldnn.flags(enabled=False):
-            torch.set_num_threads(1)
-            try:
-                return module(z).float()
-            finally:
-                torch.set_num_threads(threads)
+        with torch.backends.mkldnn.flags(enabled=False), one_torch_thread():
+            return module(z).float()
 
 
 class GeneratePipeline(Pipeline):

@@ -3,10 +3,6 @@ image to the gallery with a recipe that replays it (pipeline `explore`)."""
 
 from __future__ import annotations
 
-import contextlib
-
-import torch
-
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
@@ -15,6 +11,7 @@ from pydantic import Field
 from ...models.pretrained import STARTER
 from ...pipelines import ExplorePipeline
 from ...pipelines.explore import MAX_DIRECTIONS, MAX_OFFSET
+from ...pipelines.generate import one_torch_thread
 from ..auth import User, editor, viewer
 from ..generation import png_bytes
 from .create import params_model, store_outputs
@@ -49,21 +46,11 @@ async def directions(name: str, request: Request, user: User = Depends(viewer),
 def _explore(studio, params: dict):
     name = params.pop("model")
     handle, dirs, _ = _directions(studio, name)
+    # One image needs no intra-op threads, and on a busy machine (a training job beside the studio) a
+    # second thread waiting for a core made the preview's p95 ~180 ms instead of ~30 ms. Only this (the
+    # batcher's) thread runs torch in the studio process, so the setting is put back afterwards.
     with one_torch_thread():
         return ExplorePipeline(handle).explore(dirs, params.pop("offsets"), **params)
-
-
-@contextlib.contextmanager
-def one_torch_thread():
-    """One image needs no intra-op threads, and on a busy machine (a training job beside the studio) a
-    second thread waiting for a core made the preview's p95 ~180 ms instead of ~30 ms. Only this (the
-    batcher's) thread runs torch in the studio process, so the setting is put back afterwards."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(n)
 
 
 @router.post("/api/explore", response_class=Response,
