@@ -72,7 +72,11 @@ def _encode(frames, tmp: Path, rate: Fraction, comment: str, size: tuple[int, in
         out.metadata["comment"] = comment
         stream = out.add_stream("libx264", rate=rate)
         stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
-        stream.options = {"crf": str(CRF)}
+        # cpu-independent: replays compare decoded frames, so the same frames must encode to the same
+        # bytes, here and on other CPUs. Without it x264's CPU-specific code for macroblock-tree rate
+        # control gave 2 to 6 different encodings of one clip in 24 writes in one process (frames up to
+        # 32 levels apart; turning mbtree off fixed it too).
+        stream.options = {"crf": str(CRF), "x264-params": "cpu-independent=1"}
         for i, f in enumerate(frames):
             frame = av.VideoFrame.from_image(prepare(f))
             frame.pts, frame.time_base = i, 1 / rate            # frame i at i/rate seconds
