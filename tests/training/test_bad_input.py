@@ -107,3 +107,9 @@ def test_full_disk_keeps_the_last_good_checkpoint(cli, image_dir, tmp_path, caps
 def test_debug_shows_the_traceback(cli, tmp_path):
     with pytest.raises(Exception):
         cli("train", "--resume", tmp_path / "nope", "--debug")
+
+
+def test_a_negative_learning_rate(cli, image_dir, tmp_path, capsys):
+    assert cli("train", "gan", image_dir, "--run", tmp_path / "r", "gan.lr_g=-0.001") == 2
+    assert "gan.lr_g" in _one_line_error(capsys)
+    assert not (tmp_path / "r").exists()

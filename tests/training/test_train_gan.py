@@ -138,3 +138,14 @@ def test_gradient_accumulation_and_r1(cli, image_dir, tmp_path, tiny_overrides):
                "train.accumulate=2", "gan.r1_gamma=1.0", "gan.r1_every=1") == 0
     rec = json.loads((run / "metrics.jsonl").read_text().splitlines()[-1])
     assert rec["r1"] >= 0 and rec["step"] == 2
+
+
+@pytest.mark.parametrize("arch,extra,lr", [("lite", [], (4e-4, 4e-4)), ("dcgan", [], (2e-4, 2e-4)),
+                                           ("lite", ["gan.lr_g=0.001", "gan.lr_d=0.0003"], (1e-3, 3e-4))])
+def test_learning_rates_default_to_the_architectures(cli, image_dir, tmp_path, tiny_overrides, arch, extra, lr):
+    run = tmp_path / "run"
+    assert cli("train", "gan", image_dir, "--run", run, "--steps", 1, "--quiet", *tiny_overrides,
+               f"model.arch={arch}", *extra) == 0
+    state = load_checkpoint(latest_checkpoint(run)[0])
+    got = tuple(state["optimizers"][k]["param_groups"][0]["lr"] for k in ("G", "D"))
+    assert got == pytest.approx(lr)

@@ -108,12 +108,13 @@ def check_train_config(data_path: str, steps: int, overrides: list[str]) -> None
     from .. import config as C
     from ..data.check import check_config
     from ..models import make_config
-    from ..training.tasks.gan import GANExperiment, network_config, resolved_loss
+    from ..training.tasks.gan import GANExperiment, network_config, resolved_loss, resolved_lr
 
     exp = C.apply_overrides(GANExperiment(), [f"data.path={data_path}", f"train.steps={steps}", *overrides])
     check_config(exp.data)
     make_config(exp.model.arch, network_config(exp))
     resolved_loss(exp)
+    resolved_lr(exp)
     t = exp.train
     if t.batch_size < 1 or t.accumulate < 1 or t.batch_size % t.accumulate:
         raise UserError(f"params: train.batch_size={t.batch_size} must be a positive multiple of "
