@@ -88,7 +88,7 @@ def network_config(exp: GANExperiment) -> dict:
 
 
 # Adam's learning rate when gan.lr_g / gan.lr_d are 0. Lite at batch 8: 4e-4 for both nets took KID_effnet
-# from 137 to 103 on the built-in landscapes and from 136 to 121 on emoji under the same 30 CPU minutes
+# from 137 to 103 on the built-in landscapes and from 136 to 132 on emoji under the same 30 CPU minutes
 # (docs/benchmarks.md, quality section). DCGAN keeps its paper's 2e-4.
 LITE_LR, DCGAN_LR = 4e-4, 2e-4
 
