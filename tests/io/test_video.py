@@ -148,7 +148,6 @@ def test_pixel_and_frame_limits(clip):
     assert len(frames) == 10
 
 
-
 def test_the_same_frames_encode_to_the_same_bytes_every_time(tmp_path, clip):
     """Replays compare decoded frames, so encoding must be repeatable. The frames are six outputs of the
     test's tiny AdaIN network (a 6x1 strip): without x264's cpu-independent flag, 24 writes of them in

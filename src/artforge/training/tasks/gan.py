@@ -95,14 +95,12 @@ LITE_LR, DCGAN_LR = 4e-4, 2e-4
 
 def resolved_lr(exp: GANExperiment) -> tuple[float, float]:
     """(lr of G, lr of D) with 0 decided by the architecture; a negative rate is a ConfigError."""
-    auto = LITE_LR if exp.model.arch == "lite" else DCGAN_LR
-    rates = []
-    for key in ("lr_g", "lr_d"):
-        lr = getattr(exp.gan, key)
-        if not lr >= 0:
+    g = exp.gan
+    for key, lr in (("lr_g", g.lr_g), ("lr_d", g.lr_d)):
+        if not lr >= 0:                       # NaN too
             raise ConfigError(f"gan.{key}={lr} must be a positive learning rate (or 0 for the architecture's)")
-        rates.append(lr or auto)
-    return rates[0], rates[1]
+    auto = LITE_LR if exp.model.arch == "lite" else DCGAN_LR
+    return g.lr_g or auto, g.lr_d or auto
 
 
 def resolved_loss(exp: GANExperiment) -> tuple[str, str]:
