@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from artforge.studio import prepare
 from conftest import PASSWORD
 
 
@@ -13,8 +16,41 @@ def test_first_start_link_signs_in_once(studio):
     assert r.status_code == 303 and r.headers["location"] == "/"
     assert c.get("/api/me").json()["role"] == "owner"
     again = studio.client().get(f"/signin?token={token}", follow_redirects=False)
-    assert again.status_code == 401 and "used already" in again.json()["detail"]
+    assert again.status_code == 401 and "used already" in again.text
     assert studio.client().get("/signin?token=forged", follow_redirects=False).status_code == 401
+
+
+def test_a_used_sign_in_link_shows_a_page_that_leads_to_the_sign_in_form(studio, owner):
+    r = studio.client().get("/signin?token=used-or-forged", follow_redirects=False)
+    assert r.status_code == 401 and r.headers["content-type"] == "text/html; charset=utf-8"
+    assert "<h1>This sign-in link no longer works</h1>" in r.text
+    assert '<a href="/">Go to the sign-in page</a>' in r.text
+
+
+def _link_token(link: str) -> str:
+    return link.split("token=")[1]
+
+
+def test_a_new_sign_in_link_replaces_the_one_printed_before(studio):
+    first = _link_token(studio.link)
+    second = _link_token(prepare(studio.settings))          # a second start, still without a password
+    c = studio.client()
+    assert c.get(f"/signin?token={first}", follow_redirects=False).status_code == 401
+    assert c.get(f"/signin?token={second}", follow_redirects=False).status_code == 303
+
+
+def test_setting_a_password_revokes_every_outstanding_sign_in_link(studio, owner):
+    outstanding = _link_token(prepare(studio.settings))     # printed by a restart before the password was set
+    assert owner.post("/api/me/password", json={"new_password": PASSWORD}).status_code == 200
+    r = studio.client().get(f"/signin?token={outstanding}", follow_redirects=False)
+    assert r.status_code == 401 and "no longer works" in r.text
+
+
+def test_a_start_once_someone_has_a_password_revokes_outstanding_links(studio, owner):
+    outstanding = _link_token(prepare(studio.settings))
+    assert owner.post("/api/users", json={"username": "eddie", "password": PASSWORD}).status_code == 201
+    assert prepare(replace(studio.settings, host="0.0.0.0")) is None
+    assert studio.client().get(f"/signin?token={outstanding}", follow_redirects=False).status_code == 401
 
 
 def test_owner_sets_a_password_then_signs_in_with_it(studio, owner):

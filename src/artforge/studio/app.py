@@ -72,6 +72,7 @@ def prepare(settings: StudioSettings) -> str | None:
         elif acc.count(with_password=True) == 0:      # the first link was lost before a password was set
             owner_id = next(u["id"] for u in acc.users() if u["role"] == "owner")
         else:
+            acc.revoke_signin_tokens()                # someone can sign in with a password: no link is needed
             return None
         return signin_url(settings, acc.signin_token(owner_id))
     finally:

@@ -117,6 +117,7 @@ class Accounts:
         with self.store.tx() as c:
             c.execute("UPDATE users SET password_hash = ? WHERE id = ?", (h, uid))
             c.execute("DELETE FROM sessions WHERE user_id = ?", (uid,))   # a new password signs out elsewhere
+            c.execute("DELETE FROM signin_tokens")      # links are for a studio nobody can sign in to yet
 
     def check_password(self, username: str, password: str) -> User | None:
         with self.store.read() as c:
@@ -138,11 +139,16 @@ class Accounts:
 
     # -- sign-in links, sessions, tokens -------------------------------------------------------------------
     def signin_token(self, uid: int) -> str:
+        """A new one-time sign-in link's token for `uid`; the links printed before it stop working."""
         token = secrets.token_urlsafe(32)
         with self.store.tx() as c:
-            c.execute("DELETE FROM signin_tokens WHERE expires < ?", (time.time(),))
+            c.execute("DELETE FROM signin_tokens WHERE expires < ? OR user_id = ?", (time.time(), uid))
             c.execute("INSERT INTO signin_tokens VALUES (?, ?, ?)", (_hash(token), uid, time.time() + self.signin_s))
         return token
+
+    def revoke_signin_tokens(self) -> None:
+        with self.store.tx() as c:
+            c.execute("DELETE FROM signin_tokens")
 
     def use_signin_token(self, token: str) -> User | None:
         """The user the one-time token signs in (and the token is gone), or None."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
-from fastapi.responses import RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..auth import CSRF_COOKIE, ROLES, SESSION_COOKIE, Accounts, User, accounts, current_user, owner, viewer
@@ -54,12 +54,27 @@ def _start_session(request: Request, response: Response, user: User) -> str:
     return csrf
 
 
+# What a browser shows for a link that no longer signs in (it was opened from the terminal, not by a script).
+DEAD_LINK = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Sign-in link no longer works - artforge studio</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"><meta name="color-scheme" content="dark">
+<link rel="stylesheet" href="/static/studio.css"></head>
+<body><main class="signin"><div class="panel">
+<h1>This sign-in link no longer works</h1>
+<p>It was used already, has expired, or was replaced: each start of the studio prints a new link until a
+password is set, and setting a password ends all of them.</p>
+<p><a href="/">Go to the sign-in page</a></p>
+<p class="hint">No password yet? Restart the studio on this computer for a fresh link.</p>
+</div></main></body></html>
+"""
+
+
 @router.get("/signin", include_in_schema=False)
 def signin_link(token: str, request: Request, acc: Accounts = Depends(accounts)):
     """The one-time link printed at first start: signs in and goes to the studio."""
     user = acc.use_signin_token(token[:200])
     if user is None:
-        raise HTTPException(401, "this sign-in link was used already or has expired; restart the studio for a new one")
+        return HTMLResponse(DEAD_LINK, status_code=401)
     response = RedirectResponse("/", status_code=303)
     _start_session(request, response, user)
     return response
