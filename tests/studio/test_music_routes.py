@@ -191,3 +191,14 @@ def test_a_viewer_cannot_create_and_delete_removes_the_files(studio, editor, vie
     assert editor.delete(f"/api/artworks/{art['id']}").status_code == 200
     assert not any(p.exists() for p in paths)
     assert editor.get(f"/api/artworks/{art['id']}/midi").status_code == 404
+
+
+def test_a_melodys_files_are_cached_forever_only_at_content_keyed_urls(studio, editor):
+    a = sample(editor, n=1, seed=4)[0]["id"]
+    files = studio.app.state.studio.store.media(a)
+    for kind in ("wav", "midi"):
+        plain = editor.get(f"/api/artworks/{a}/{kind}")
+        assert plain.headers["cache-control"] == "private, no-cache", kind
+        assert plain.headers["etag"] == f'"{files[kind]}"'
+        keyed = editor.get(f"/api/artworks/{a}/{kind}", params={"v": files[kind]})
+        assert keyed.content == plain.content and keyed.headers["cache-control"] == "private, max-age=31536000, immutable"

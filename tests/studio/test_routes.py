@@ -225,3 +225,48 @@ def test_upload_limits(studio, owner):
     assert r.status_code == 413 and "too large" in r.json()["detail"]
     assert owner.post("/api/artworks/upload").status_code == 422     # no file at all
     assert not any(studio.settings.tmp_dir.iterdir())
+
+
+def test_a_deleted_artworks_id_is_never_given_to_a_new_one(owner):
+    first = owner.post("/api/generate", json={"n": 1, "seed": 1}).json()["artworks"][0]
+    assert owner.delete(f"/api/artworks/{first['id']}").status_code == 200
+    second = owner.post("/api/generate", json={"n": 1, "seed": 2}).json()["artworks"][0]
+    assert second["id"] == first["id"] + 1
+
+
+def test_images_are_cached_forever_only_at_their_content_keyed_url(owner):
+    art = owner.post("/api/generate", json={"n": 1, "seed": 1}).json()["artworks"][0]
+    assert art["image_url"] == f"/api/artworks/{art['id']}/image?v={art['sha256']}"
+    keyed = owner.get(art["image_url"])
+    assert keyed.status_code == 200 and keyed.headers["cache-control"] == "private, max-age=31536000, immutable"
+    plain = owner.get(f"/api/artworks/{art['id']}/image")
+    assert plain.content == keyed.content and plain.headers["cache-control"] == "private, no-cache"
+    assert plain.headers["etag"] == f'"{art["sha256"]}"'
+    again = owner.get(f"/api/artworks/{art['id']}/image", headers={"If-None-Match": f'"{art["sha256"]}"'})
+    assert again.status_code == 304 and again.content == b""
+    stale = owner.get(f"/api/artworks/{art['id']}/image?v={'0' * 64}")    # an old picture's URL
+    assert stale.status_code == 200 and stale.headers["cache-control"] == "private, no-cache"
+
+
+def test_editors_change_only_their_own_artworks(owner, editor):
+    theirs = owner.post("/api/generate", json={"n": 1, "seed": 1}).json()["artworks"][0]["id"]
+    owner.post(f"/api/artworks/{theirs}/tags", json={"tags": ["sky"]})
+    mine = editor.post("/api/generate", json={"n": 1, "seed": 2}).json()["artworks"][0]["id"]
+    r = editor.post(f"/api/artworks/{theirs}/tags", json={"tags": ["mine"]})
+    assert r.status_code == 403 and r.json()["detail"] == f"artwork {theirs} is owner's; only they or an owner can change it"
+    assert editor.delete(f"/api/artworks/{theirs}/tags/sky").status_code == 403
+    assert owner.get(f"/api/artworks/{theirs}").json()["tags"] == ["sky"]
+    assert editor.post(f"/api/artworks/{mine}/tags", json={"tags": ["mine"]}).json()["tags"] == ["mine"]
+    assert owner.delete(f"/api/artworks/{mine}/tags/mine").json()["tags"] == []     # owners change anything
+
+
+def test_favourites_are_each_persons_own(owner, editor):
+    aid = owner.post("/api/generate", json={"n": 1, "seed": 1}).json()["artworks"][0]["id"]
+    assert owner.put(f"/api/artworks/{aid}/favourite", json={"favourite": True}).json()["favourite"] is True
+    assert editor.get(f"/api/artworks/{aid}").json()["favourite"] is False
+    assert editor.get("/api/artworks", params={"favourite": True}).json()["total"] == 0
+    assert editor.put(f"/api/artworks/{aid}/favourite", json={"favourite": True}).json()["favourite"] is True
+    assert editor.put(f"/api/artworks/{aid}/favourite", json={"favourite": False}).json()["favourite"] is False
+    assert owner.get(f"/api/artworks/{aid}").json()["favourite"] is True
+    assert [a["id"] for a in owner.get("/api/artworks", params={"favourite": True}).json()["items"]] == [aid]
+    assert owner.get("/api/artworks", params={"favourite": False}).json()["total"] == 0

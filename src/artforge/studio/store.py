@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import re
 import sqlite3
 from pathlib import Path
 from typing import Iterator
@@ -23,7 +24,7 @@ from ..errors import UserError
 
 # Numbered migrations: MIGRATIONS[i] takes the schema from version i to i + 1. Never edit a released one;
 # append a new one.
-MIGRATIONS: tuple[str, ...] = (
+MIGRATIONS: tuple = (                                # SQL scripts, or functions of a connection
     """
     CREATE TABLE users (
         id INTEGER PRIMARY KEY,
@@ -108,7 +109,62 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX media_sha ON media(sha256);
     """,
+    # 4: ids are never reused (users, tokens, artworks and jobs rebuilt with AUTOINCREMENT: a deleted artwork's
+    # id named a different picture afterwards); favourites per person; uploads with their owner; a job's
+    # pending stop (pause/cancel asked, the trainer still finishing its step)
+    lambda c: _migration_4(c),
 )
+
+
+_MIGRATION_4 = """
+    ALTER TABLE jobs ADD COLUMN stop TEXT;                  -- pause | cancel, asked while the trainer runs
+    CREATE TABLE favourites (
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        artwork_id INTEGER NOT NULL REFERENCES artworks(id) ON DELETE CASCADE,
+        PRIMARY KEY (user_id, artwork_id)
+    );
+    CREATE INDEX favourites_artwork ON favourites(artwork_id);
+    -- the old favourites were everyone's: each person keeps seeing them (artworks.favourite is unused from now)
+    INSERT INTO favourites (user_id, artwork_id) SELECT u.id, a.id FROM users u, artworks a WHERE a.favourite = 1;
+    CREATE TABLE uploads (                                  -- zips of training images (uploads/ID/)
+        id TEXT PRIMARY KEY,
+        owner INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        created TEXT NOT NULL,
+        images INTEGER NOT NULL
+    )
+"""
+
+
+def _migration_4(c: sqlite3.Connection) -> None:
+    for statement in _statements(_MIGRATION_4):
+        c.execute(statement)
+    for table in ("users", "api_tokens", "artworks", "jobs"):
+        _rebuild_with_autoincrement(c, table)
+
+
+def _rebuild_with_autoincrement(c: sqlite3.Connection, table: str) -> None:
+    """`table` made again with `id INTEGER PRIMARY KEY AUTOINCREMENT`, every row, column and index kept.
+
+    SQLite cannot add AUTOINCREMENT to a table, so this is its documented rebuild (foreign keys off, which
+    `migrate` does): create the new table, copy, drop the old, rename the new, make the indexes again. The
+    definition is the table's own (`sqlite_master`), so columns added by later ALTERs come along.
+    """
+    sql = c.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone()[0]
+    if "AUTOINCREMENT" in sql.upper():
+        return
+    sql, found = re.subn(r"\bid\s+INTEGER\s+PRIMARY\s+KEY\b", "id INTEGER PRIMARY KEY AUTOINCREMENT", sql, count=1)
+    sql, named = re.subn(rf"^\s*CREATE\s+TABLE\s+\"?{table}\"?", f"CREATE TABLE {table}__new", sql, count=1)
+    if not (found and named):
+        raise RuntimeError(f"migration 4: unexpected definition of table {table}")
+    extras = [r[0] for r in c.execute("SELECT sql FROM sqlite_master WHERE tbl_name = ? AND type IN "
+                                      "('index', 'trigger') AND sql IS NOT NULL", (table,))]
+    cols = ", ".join(f'"{r[1]}"' for r in c.execute(f"PRAGMA table_info({table})"))
+    c.execute(sql)
+    c.execute(f"INSERT INTO {table}__new ({cols}) SELECT {cols} FROM {table}")
+    c.execute(f"DROP TABLE {table}")
+    c.execute(f"ALTER TABLE {table}__new RENAME TO {table}")
+    for statement in extras:
+        c.execute(statement)
 
 
 def now_iso() -> str:
@@ -180,13 +236,38 @@ class Store:
             raise UserError(f"{self.path} was written by a newer artforge (schema {have}, this one knows "
                             f"{len(MIGRATIONS)}); upgrade artforge")
         for v in range(have, len(MIGRATIONS)):
-            with self.tx() as c:
+            with self._migration_tx() as c:
                 if _version(c) != v:          # another process migrated meanwhile
                     continue
-                for statement in _statements(MIGRATIONS[v]):
-                    c.execute(statement)
+                step = MIGRATIONS[v]
+                if callable(step):            # a rebuild that SQL alone cannot say
+                    step(c)
+                else:
+                    for statement in _statements(step):
+                        c.execute(statement)
                 c.execute("UPDATE schema_version SET version = ?", (v + 1,))
         return self.version()
+
+    @contextlib.contextmanager
+    def _migration_tx(self) -> Iterator[sqlite3.Connection]:
+        """A transaction with foreign keys off, so a table can be rebuilt (dropping it would otherwise
+        cascade to the rows that point at it); every reference is checked before the commit."""
+        c = self._connect()
+        try:
+            c.execute("PRAGMA foreign_keys=OFF")          # only takes effect outside a transaction
+            c.execute("BEGIN IMMEDIATE")
+            try:
+                yield c
+                broken = c.execute("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise UserError(f"{self.path}: a migration would leave {len(broken)} broken references "
+                                    f"(first in table {broken[0][0]}); nothing was changed")
+            except BaseException:
+                c.execute("ROLLBACK")
+                raise
+            c.execute("COMMIT")
+        finally:
+            c.close()
 
     # -- artworks ---------------------------------------------------------------------------------------
     def add_artwork(self, c: sqlite3.Connection, *, sha256: str, author: int | None, model: str, pipeline: str,
@@ -215,24 +296,37 @@ class Store:
         return [(k, sha) for k, sha in media.items()
                 if c.execute("SELECT COUNT(*) FROM media WHERE sha256 = ?", (sha,)).fetchone()[0] == 0]
 
-    def artwork(self, aid: int) -> dict | None:
+    def artwork(self, aid: int, viewer: int | None = None) -> dict | None:
+        """One artwork as the API shows it; `favourite` is whether user `viewer` marked it."""
         with self.read() as c:
-            rows = _artwork_rows(c, "a.id = ?", [aid], limit=1, offset=0)
+            rows = _artwork_rows(c, "a.id = ?", [aid], limit=1, offset=0, viewer=viewer)
         return rows[0] if rows else None
+
+    def set_favourite(self, viewer: int, aid: int, favourite: bool) -> None:
+        """Favourites are each person's own: this marks or unmarks `aid` for user `viewer` only."""
+        with self.tx() as c:
+            if favourite:
+                c.execute("INSERT OR IGNORE INTO favourites (user_id, artwork_id) VALUES (?, ?)", (viewer, aid))
+            else:
+                c.execute("DELETE FROM favourites WHERE user_id = ? AND artwork_id = ?", (viewer, aid))
 
     def search(self, *, model: str | None = None, seed: int | None = None, tag: str | None = None,
                text: str | None = None, author: str | None = None, since: str | None = None,
                until: str | None = None, favourite: bool | None = None, limit: int = 50,
-               offset: int = 0) -> tuple[list[dict], int]:
-        """Artworks matching every given filter, newest first, and how many match in all."""
+               offset: int = 0, viewer: int | None = None) -> tuple[list[dict], int]:
+        """Artworks matching every given filter, newest first, and how many match in all (`favourite`:
+        marked, or not, by user `viewer`)."""
         where, args = ["1=1"], []
+        mine = "EXISTS (SELECT 1 FROM favourites f WHERE f.artwork_id = a.id AND f.user_id = ?)"
         for clause, value in (("a.model = ?", model), ("a.seed = ?", seed),
                               ("EXISTS (SELECT 1 FROM tags t WHERE t.artwork_id = a.id AND t.tag = ?)", tag),
-                              ("u.username = ?", author), ("a.created >= ?", since), ("a.created < ?", until),
-                              ("a.favourite = ?", None if favourite is None else int(favourite))):
+                              ("u.username = ?", author), ("a.created >= ?", since), ("a.created < ?", until)):
             if value is not None:
                 where.append(clause)
                 args.append(value)
+        if favourite is not None:
+            where.append(mine if favourite else f"NOT {mine}")
+            args.append(-1 if viewer is None else viewer)
         if text:
             like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             where.append("(a.recipe LIKE ? ESCAPE '\\' OR a.model LIKE ? ESCAPE '\\' OR a.pipeline LIKE ? "
@@ -243,9 +337,9 @@ class Store:
         with self.read() as c:
             total = c.execute(f"SELECT COUNT(*) FROM artworks a LEFT JOIN users u ON u.id = a.author WHERE {cond}",
                               args).fetchone()[0]
-            return _artwork_rows(c, cond, args, limit, offset), int(total)
+            return _artwork_rows(c, cond, args, limit, offset, viewer), int(total)
 
-    def lineage(self, aid: int, depth: int) -> dict:
+    def lineage(self, aid: int, depth: int, viewer: int | None = None) -> dict:
         """The family tree around one artwork: ancestors and descendants up to `depth` generations."""
         q = """WITH RECURSIVE up(id, d) AS (SELECT ?, 0 UNION SELECT l.parent, up.d + 1 FROM lineage l
                    JOIN up ON l.child = up.id WHERE up.d < ?),
@@ -258,23 +352,30 @@ class Store:
             edges = [[r[0], r[1]] for r in c.execute(
                 f"SELECT child, parent FROM lineage WHERE child IN ({marks}) AND parent IN ({marks}) "
                 "ORDER BY child, parent", ids + ids)]
-            nodes = _artwork_rows(c, f"a.id IN ({marks})", ids, limit=len(ids), offset=0)
+            nodes = _artwork_rows(c, f"a.id IN ({marks})", ids, limit=len(ids), offset=0, viewer=viewer)
             parents = [r[0] for r in c.execute("SELECT parent FROM lineage WHERE child = ? ORDER BY parent", (aid,))]
             children = [r[0] for r in c.execute("SELECT child FROM lineage WHERE parent = ? ORDER BY child", (aid,))]
         return {"id": aid, "parents": parents, "children": children, "nodes": nodes, "edges": edges}
 
 
-def _artwork_rows(c: sqlite3.Connection, cond: str, args: list, limit: int, offset: int) -> list[dict]:
-    rows = c.execute(f"SELECT a.*, u.username AS author_name FROM artworks a LEFT JOIN users u ON u.id = a.author "
-                     f"WHERE {cond} ORDER BY a.created DESC, a.id DESC LIMIT ? OFFSET ?",
-                     [*args, limit, offset]).fetchall()
+def image_url(aid: int, sha256: str) -> str:
+    """An artwork's picture at a URL keyed by its content: the only form served `immutable`."""
+    return f"/api/artworks/{aid}/image?v={sha256}"
+
+
+def _artwork_rows(c: sqlite3.Connection, cond: str, args: list, limit: int, offset: int,
+                  viewer: int | None = None) -> list[dict]:
+    rows = c.execute(f"SELECT a.*, u.username AS author_name, EXISTS (SELECT 1 FROM favourites f WHERE "
+                     f"f.artwork_id = a.id AND f.user_id = ?) AS mine FROM artworks a LEFT JOIN users u "
+                     f"ON u.id = a.author WHERE {cond} ORDER BY a.created DESC, a.id DESC LIMIT ? OFFSET ?",
+                     [-1 if viewer is None else viewer, *args, limit, offset]).fetchall()
     out = []
     for r in rows:
         tags = [t[0] for t in c.execute("SELECT tag FROM tags WHERE artwork_id = ? ORDER BY tag", (r["id"],))]
         out.append({"id": r["id"], "sha256": r["sha256"], "author": r["author_name"], "author_id": r["author"],
                     "model": r["model"], "pipeline": r["pipeline"], "seed": r["seed"],
-                    "recipe": json.loads(r["recipe"]), "created": r["created"], "favourite": bool(r["favourite"]),
-                    "tags": tags})
+                    "recipe": json.loads(r["recipe"]), "created": r["created"], "favourite": bool(r["mine"]),
+                    "tags": tags, "image_url": image_url(r["id"], r["sha256"])})
     return out
 
 
@@ -298,4 +399,4 @@ def row_dict(row: sqlite3.Row | None) -> dict | None:
     return dict(row) if row is not None else None
 
 
-__all__ = ["MIGRATIONS", "Store", "now_iso", "row_dict"]
+__all__ = ["MIGRATIONS", "Store", "image_url", "now_iso", "row_dict"]

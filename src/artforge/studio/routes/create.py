@@ -50,7 +50,7 @@ def store_outputs(studio, user: User, model: str, out: Output, parents: list[int
         ids = [studio.store.add_artwork(c, sha256=sha, author=user.id, model=model, pipeline=r["pipeline"],
                                         recipe=r, seed=r["params"].get("image_seed"), parents=list(parents))
                for sha, r in zip(shas, out.recipes)]
-    return [studio.store.artwork(i) for i in ids]
+    return [studio.store.artwork(i, user.id) for i in ids]
 
 
 @router.post("/api/generate", status_code=201)

@@ -29,20 +29,34 @@ TAG = re.compile(r"[^\x00-\x1f\x7f,]{1,40}")
 
 
 class Favourite(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)          # "yes" is not true
     favourite: bool
 
 
 class Tags(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     tags: list[str] = Field(min_length=1, max_length=20, description="1-40 characters each, no commas")
 
 
-def _artwork(request: Request, aid: int) -> dict:
-    art = request.app.state.studio.store.artwork(aid)
+def _artwork(request: Request, aid: int, user: User | None = None) -> dict:
+    art = request.app.state.studio.store.artwork(aid, user.id if user else None)
     if art is None:
         raise HTTPException(404, f"no artwork {aid}")
     return art
+
+
+def _changeable(request: Request, aid: int, user: User) -> dict:
+    """The artwork, if `user` may change it: editors their own, owners anyone's."""
+    art = _artwork(request, aid, user)
+    if art["author_id"] != user.id and not user.can("owner"):
+        raise HTTPException(403, f"artwork {aid} is {art['author'] or 'a removed user'}'s; only they or an owner "
+                                 "can change it")
+    return art
+
+
+def shown(text: str, limit: int = 40) -> str:
+    """A piece of a request quoted back in a message: never more than `limit` characters of it."""
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + f"... ({len(text)} characters)"
 
 
 def _image_path(request: Request, art: dict) -> Path:
@@ -59,7 +73,11 @@ def _utc(text: str | None, name: str) -> str | None:
         t = dt.datetime.fromisoformat(text)
     except ValueError:
         raise UserError(f"{name}: give a date or time like 2024-05-01 or 2024-05-01T12:00:00+00:00") from None
-    t = t.replace(tzinfo=dt.timezone.utc) if t.tzinfo is None else t.astimezone(dt.timezone.utc)
+    try:
+        t = t.replace(tzinfo=dt.timezone.utc) if t.tzinfo is None else t.astimezone(dt.timezone.utc)
+    except OverflowError:             # 9999-12-31T23:59:59-23:59 is past the last representable moment
+        raise UserError(f"{name}: {shown(text)} is out of range; give a time between the years 1 and 9999 "
+                        "in UTC") from None
     return t.isoformat(timespec="milliseconds")
 
 
@@ -73,21 +91,36 @@ def search(request: Request, user: User = Depends(viewer),
            limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=10**9)) -> dict:
     items, total = request.app.state.studio.store.search(
         model=model, seed=seed, tag=tag, text=q, author=author, since=_utc(since, "since"),
-        until=_utc(until, "until"), favourite=favourite, limit=limit, offset=offset)
+        until=_utc(until, "until"), favourite=favourite, limit=limit, offset=offset, viewer=user.id)
     return {"total": total, "items": items}
 
 
 @router.get("/api/artworks/{aid}")
 def get_artwork(aid: Id, request: Request, user: User = Depends(viewer)) -> dict:
-    return _artwork(request, aid)
+    return _artwork(request, aid, user)
+
+
+def content_keyed(request: Request, path: Path, sha256: str, media_type: str, v: str | None, **kw) -> Response:
+    """A stored file, cached forever by the browser only at its content-keyed URL (`?v=SHA256`, what
+    `image_url` gives); at any other URL it is revalidated every time (ETag: its SHA-256), so an id that
+    names another file later never shows the old one."""
+    etag = f'"{sha256}"'
+    if v == sha256:
+        cache = "private, max-age=31536000, immutable"
+    else:
+        cache = "private, no-cache"
+        if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+            return Response(status_code=304, headers={"ETag": etag, "Cache-Control": cache})
+    return FileResponse(path, media_type=media_type, headers={"Cache-Control": cache, "ETag": etag}, **kw)
 
 
 @router.get("/api/artworks/{aid}/image", response_class=FileResponse)
-def image(aid: Id, request: Request, user: User = Depends(viewer)):
+def image(aid: Id, request: Request, user: User = Depends(viewer),
+          v: str | None = Query(None, max_length=64, description="the image's SHA-256 (the artwork's image_url): "
+                                "then the response may be cached for good")):
     """The picture alone (no metadata), for thumbnails."""
     art = _artwork(request, aid)
-    return FileResponse(_image_path(request, art), media_type="image/png",
-                        headers={"Cache-Control": "private, max-age=31536000, immutable"})
+    return content_keyed(request, _image_path(request, art), art["sha256"], "image/png", v)
 
 
 @router.get("/api/artworks/{aid}/download")
@@ -112,31 +145,33 @@ def download(aid: Id, request: Request, user: User = Depends(viewer),
 
 @router.put("/api/artworks/{aid}/favourite")
 def set_favourite(aid: Id, body: Favourite, request: Request, user: User = Depends(editor)) -> dict:
+    """Mark or unmark an artwork as one of your favourites (each person has their own)."""
     _artwork(request, aid)
-    with request.app.state.studio.store.tx() as c:
-        c.execute("UPDATE artworks SET favourite = ? WHERE id = ?", (int(body.favourite), aid))
-    return _artwork(request, aid)
+    request.app.state.studio.store.set_favourite(user.id, aid, body.favourite)
+    return _artwork(request, aid, user)
 
 
 @router.post("/api/artworks/{aid}/tags")
 def add_tags(aid: Id, body: Tags, request: Request, user: User = Depends(editor)) -> dict:
-    _artwork(request, aid)
+    """Tag an artwork (your own; an owner any)."""
+    _changeable(request, aid, user)
     tags = [t.strip() for t in body.tags]
     bad = [t for t in tags if not TAG.fullmatch(t)]
     if bad:
-        raise UserError(f"tags: {bad[0]!r} is not a tag (1-40 characters, no commas or control characters)")
+        raise UserError(f"tags: {shown(bad[0])} is not a tag (1-40 characters, no commas or control characters)")
     with request.app.state.studio.store.tx() as c:
         c.executemany("INSERT OR IGNORE INTO tags (artwork_id, tag) VALUES (?, ?)", [(aid, t) for t in tags])
-    return _artwork(request, aid)
+    return _artwork(request, aid, user)
 
 
-@router.delete("/api/artworks/{aid}/tags/{tag}")
+@router.delete("/api/artworks/{aid}/tags/{tag:path}")
 def remove_tag(aid: Id, tag: str, request: Request, user: User = Depends(editor)) -> dict:
-    _artwork(request, aid)
+    """Remove a tag (any text, '/' too: send it percent-encoded, a%2Fb)."""
+    _changeable(request, aid, user)
     with request.app.state.studio.store.tx() as c:
         if c.execute("DELETE FROM tags WHERE artwork_id = ? AND tag = ?", (aid, tag)).rowcount == 0:
-            raise HTTPException(404, f"artwork {aid} has no tag {tag!r}")
-    return _artwork(request, aid)
+            raise HTTPException(404, f"artwork {aid} has no tag {shown(tag)}")
+    return _artwork(request, aid, user)
 
 
 @router.get("/api/tags")
@@ -169,7 +204,7 @@ def delete(aid: Id, request: Request, user: User = Depends(editor)) -> dict:
 def lineage(aid: Id, request: Request, user: User = Depends(viewer), depth: int = Query(8, ge=1, le=64)) -> dict:
     """Parents and children of an artwork, and its family tree up to `depth` generations each way."""
     _artwork(request, aid)
-    return request.app.state.studio.store.lineage(aid, depth)
+    return request.app.state.studio.store.lineage(aid, depth, user.id)
 
 
 @router.post("/api/artworks/upload", status_code=201)

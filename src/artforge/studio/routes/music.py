@@ -26,6 +26,7 @@ from ..auth import User, editor, viewer
 from ..melodies import Melody, MusicModels, keep, melody_from_upload, melody_of
 from ..objects import MEDIA_KINDS, media_store
 from .create import params_model
+from .gallery import content_keyed
 
 router = APIRouter(tags=["music"])
 MAX_MELODIES = 16                   # per request (sample n, morph steps, breed children), or the studio's
@@ -35,6 +36,7 @@ DEFAULT_MODEL = "starter:melody-2bar"
 _MODEL = (str, Field(DEFAULT_MODEL, max_length=100, description="a music model (see GET /api/music/models)"))
 ArtworkId = Annotated[int, Field(ge=1, le=2**63 - 1)]        # SQLite's integers
 PathId = Annotated[int, PathParam(ge=1, le=2**63 - 1, description="artwork id")]
+_V = Query(None, max_length=64, description="the file's SHA-256: then the response may be cached for good")
 
 SampleBody = params_model(
     MusicSamplePipeline, "MusicSampleBody", exclude=("batch_size", "attribute"), defaults={"n": 4}, model=_MODEL,
@@ -188,7 +190,7 @@ async def upload(request: Request, file: UploadFile = File(...),
 
 
 # -- files ---------------------------------------------------------------------------------------------------
-def _media(request: Request, aid: int, kind: str) -> FileResponse:
+def _media(request: Request, aid: int, kind: str, v: str | None = None) -> FileResponse:
     studio = request.app.state.studio
     if studio.store.artwork(aid) is None:
         raise HTTPException(404, f"no artwork {aid}")
@@ -199,20 +201,19 @@ def _media(request: Request, aid: int, kind: str) -> FileResponse:
     if not path.is_file():
         raise HTTPException(404, f"the {kind.upper()} file of artwork {aid} is missing from the data dir")
     suffix, media_type = MEDIA_KINDS[kind]
-    return FileResponse(path, media_type=media_type, filename=f"artwork-{aid}{suffix}",
-                        content_disposition_type="inline" if kind == "wav" else "attachment",
-                        headers={"Cache-Control": "private, max-age=31536000, immutable"})
+    return content_keyed(request, path, sha, media_type, v, filename=f"artwork-{aid}{suffix}",
+                         content_disposition_type="inline" if kind == "wav" else "attachment")
 
 
 @router.get("/api/artworks/{aid}/midi", response_class=FileResponse)
 def midi(aid: PathId, request: Request, user: User = Depends(viewer),
          recipe: Literal["keep", "redact", "strip"] = "keep",
          fields: str = Query("", max_length=2000, description="for recipe=redact: dotted fields, comma-separated, "
-                             "e.g. model.path,created,params.seed")):
+                             "e.g. model.path,created,params.seed"), v: str | None = _V):
     """A melody's MIDI file with its recipe kept (`artforge recipe` / `artforge replay` read it), redacted
     field by field, or stripped, as the gallery's picture downloads."""
     if recipe == "keep":
-        return _media(request, aid, "midi")
+        return _media(request, aid, "midi", v)
     if recipe == "redact" and not fields.strip():
         raise UserError("fields: name the recipe fields to redact, e.g. model.path,created")
     art = request.app.state.studio.store.artwork(aid)
@@ -223,6 +224,6 @@ def midi(aid: PathId, request: Request, user: User = Depends(viewer),
 
 
 @router.get("/api/artworks/{aid}/wav", response_class=FileResponse)
-def wav(aid: PathId, request: Request, user: User = Depends(viewer)):
+def wav(aid: PathId, request: Request, user: User = Depends(viewer), v: str | None = _V):
     """A melody's audio (mono 16-bit WAV), for the page's player."""
-    return _media(request, aid, "wav")
+    return _media(request, aid, "wav", v)
