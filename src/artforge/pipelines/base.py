@@ -6,6 +6,7 @@ Python API checks and the studio's forms are all built from that declaration.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -35,8 +36,10 @@ class Param:
         """The value converted to this parameter's type and checked against its range."""
         try:
             v = self._convert(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise UserError(f"{self.name}: expected {self.kind}, got {value!r}") from None
+        if self.kind == "float" and not math.isfinite(v):   # NaN passes every range check and breaks JSON
+            raise UserError(f"{self.name}: expected a finite number, got {value}")
         items = v if self.kind == "ints" else [v]
         if self.kind == "ints" and not items:
             raise UserError(f"{self.name}: give at least one integer, e.g. 1,2,3")

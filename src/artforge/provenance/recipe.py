@@ -73,7 +73,12 @@ def _paths(d: dict, prefix: str = "") -> list[str]:
 
 
 def dumps(recipe: dict) -> str:
-    return json.dumps(recipe, sort_keys=True, separators=(",", ":"))
+    """Strict JSON (NaN and infinities are refused, as every other JSON reader refuses them)."""
+    return json.dumps(recipe, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def _no_constant(name: str):
+    raise ValueError(name)
 
 
 def read_recipe(path: str | Path) -> dict:
@@ -92,9 +97,11 @@ def read_recipe(path: str | Path) -> dict:
         raise RecipeError(f"{p} carries no artforge recipe (it was not made by artforge, or its metadata "
                           "was stripped)")
     try:
-        recipe = json.loads(text)
+        recipe = json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError:
         raise RecipeError(f"{p} has a damaged artforge recipe (not valid JSON)") from None
+    except ValueError as e:
+        raise RecipeError(f"{p} has a damaged artforge recipe (not valid JSON: {e})") from None
     if not isinstance(recipe, dict):
         raise RecipeError(f"{p} has a damaged artforge recipe (not a JSON object)")
     return recipe
