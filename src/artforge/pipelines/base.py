@@ -118,15 +118,44 @@ class Output:
     melodies: list = field(default_factory=list)     # (T,) token arrays, for kind "melody"
 
 
+def shown_name(model: ModelHandle) -> str:
+    """How a user named the model: a shipped model by its name, a run by its folder."""
+    return model.name if shipped_model_dir(model.name) else str(model.path)
+
+
+def _other_verb(model: ModelHandle) -> str:
+    """What to do with a model of this family instead."""
+    name, family = shown_name(model), model.config.get("family")
+    if family == "music":
+        return f"for melodies use: artforge music sample {name} --out DIR"
+    if family == "style" and model.config.get("arch") == "transform-net":
+        return f"to paint a picture in its style use: artforge stylize PICTURE {name} --out OUT.png"
+    if family == "style":
+        return (f"to paint a picture in a style use: artforge stylize PICTURE STYLE.jpg --method arbitrary "
+                f"--model {name} --out OUT.png")
+    return f"for pictures use: artforge generate {name} --out DIR" if family == "gan" else "it cannot be used here"
+
+
+def require_gan(model: ModelHandle, verb: str) -> None:
+    """UserError unless `model` is a GAN generator, naming its family and the verb that takes it."""
+    family = model.config.get("family")
+    if family != "gan":
+        raise UserError(f"{shown_name(model)} is a {family} model; {verb} needs a GAN (a run from 'artforge train "
+                        f"gan'); {_other_verb(model)}")
+
+
 class Pipeline:
     """Base class: subclasses set `name`, `help`, `params` and implement `run` and `replay`."""
 
     name: ClassVar[str]
     help: ClassVar[str]
     params: ClassVar[tuple[Param, ...]]
+    needs_gan: ClassVar[bool] = False      # pipelines of other families check their models themselves
 
     def __init__(self, model: ModelHandle):
         tune_malloc()                      # reuse freed activation memory between calls (runtime.py)
+        if self.needs_gan:
+            require_gan(model, self.name)
         self.model = model
 
     @classmethod

@@ -58,6 +58,7 @@ def child_latent(parents: torch.Tensor, mode: str, mutation: float, seed: int) -
 
 class BreedPipeline(Pipeline):
     name = "breed"
+    needs_gan = True
     help = "children of two or more images by latent crossover, blending and mutation"
     params = (
         Param("mode", "str", "crossover", "how parents combine", choices=MODES),

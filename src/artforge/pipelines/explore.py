@@ -100,6 +100,7 @@ def check_offsets(offsets, available: int) -> list[float]:
 
 class ExplorePipeline(Pipeline):
     name = "explore"
+    needs_gan = True
     help = "one image moved along the main directions of the model's latent space (GANSpace sliders)"
     params = (
         Param("seed", "int", 0, "the image to start from (the same as generate's image with this seed)", 0, 2**31 - 1),

@@ -62,6 +62,7 @@ class GeneratePipeline(Pipeline):
     the same chunk, so a replayed image is bit-identical to the original on the same kind of CPU."""
 
     name = "generate"
+    needs_gan = True
     help = "sample new images from a model"
     params = (
         Param("n", "int", 16, "how many images", 1, 4096, short="-n"),

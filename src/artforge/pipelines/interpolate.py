@@ -12,6 +12,7 @@ class InterpolatePipeline(Pipeline):
     """`frames` frames that pass through each seed's image in order (and back to the first with `loop`)."""
 
     name = "interpolate"
+    needs_gan = True
     help = "an animation that morphs between the images of several seeds"
     params = (
         Param("seeds", "ints", [1, 2, 3], "seeds to pass through, e.g. 1,2,3", 0, 2**31 - 1),
