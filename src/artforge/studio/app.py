@@ -52,7 +52,8 @@ class Studio:
                                size=lambda r: r.n)
         self.directions = DirectionCache(settings.cache_dir / "directions")
         self.login_limiter = LoginLimiter(settings.login_max_failures, settings.login_ip_max_failures,
-                                          settings.login_window_s)
+                                          settings.login_window_s, settings.login_delay_s,
+                                          settings.login_max_delay_s, settings.login_max_wait_s)
         self.jobs = JobQueue(settings, self.store, self.models,     # its worker starts with the app
                              make_images=lambda *args: make_images(self, *args))
 

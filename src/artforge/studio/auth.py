@@ -112,6 +112,11 @@ class Accounts:
         if owners == [uid] and new_role != "owner":
             raise UserError("the studio needs an owner: make someone else owner first")
 
+    def has_password(self, uid: int) -> bool:
+        with self.store.read() as c:
+            r = c.execute("SELECT password_hash FROM users WHERE id = ?", (uid,)).fetchone()
+        return r is not None and r["password_hash"] is not None
+
     def set_password(self, uid: int, password: str) -> None:
         h = self._new_hash(password)
         with self.store.tx() as c:

@@ -41,10 +41,15 @@ class StudioSettings:
     train_threads: int = 0                # torch threads of a training process; 0: all cores but one
     job_stop_timeout_s: float = 120.0     # after SIGTERM (pause/cancel/shutdown), SIGKILL after this long
     job_events_interval_s: float = 1.0    # how often GET /api/jobs/ID/events looks for progress
-    # Failed sign-ins within login_window_s: this many per username, or per client address, then 429.
+    # Password checks within login_window_s (sign-ins, and the old password of a change): past this many for
+    # one username, or from one client address, each further one waits its turn (ratelimit.py), turns spaced
+    # login_delay_s, doubling up to login_max_delay_s; one whose turn is over login_max_wait_s away gets 429.
     login_max_failures: int = 5
     login_ip_max_failures: int = 20
     login_window_s: float = 300.0
+    login_delay_s: float = 1.0
+    login_max_delay_s: float = 30.0
+    login_max_wait_s: float = 60.0
     # The copy check for `no_copies` (model -> callable on images); None: CopyGuard.for_model.
     copy_check_factory: Callable[[Any], Callable] | None = None
 

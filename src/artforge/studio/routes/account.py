@@ -7,8 +7,10 @@ import math
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from ..auth import CSRF_COOKIE, ROLES, SESSION_COOKIE, Accounts, User, accounts, current_user, owner, viewer
+from ..ratelimit import TooManyAttempts
 from . import Id
 
 router = APIRouter(tags=["people"])
@@ -80,21 +82,32 @@ def signin_link(token: str, request: Request, acc: Accounts = Depends(accounts))
     return response
 
 
+async def _checked_password(request: Request, username: str, password: str) -> User | None:
+    """The user whose password this is, or None; checked when the limiter gives this attempt its turn (after
+    many failures for the name or from the address, a wait; 429 only when the wait would be too long)."""
+    studio = request.app.state.studio
+    limiter = studio.login_limiter
+    try:
+        attempt = limiter.begin(username, request.client.host if request.client else None)
+    except TooManyAttempts as e:
+        wait = math.ceil(e.retry_after)
+        raise HTTPException(429, f"too many failed sign-ins; try again in {wait} s",
+                            headers={"Retry-After": str(wait)}) from None
+    await limiter.wait(attempt)
+    user = await run_in_threadpool(studio.accounts.check_password, username, password)
+    if user is not None:
+        limiter.succeeded(attempt)
+    return user
+
+
 @router.post("/api/login")
-def login(body: Login, request: Request, response: Response, acc: Accounts = Depends(accounts)) -> dict:
-    """Sign in with a password. Repeated failures for one username or from one address get 429 for a while."""
-    limiter = request.app.state.studio.login_limiter
-    ip = request.client.host if request.client else None
-    wait = limiter.retry_after(body.username, ip)
-    if wait > 0:
-        raise HTTPException(429, f"too many failed sign-ins; try again in {math.ceil(wait)} s",
-                            headers={"Retry-After": str(math.ceil(wait))})
-    user = acc.check_password(body.username, body.password)
+async def login(body: Login, request: Request, response: Response) -> dict:
+    """Sign in with a password. After repeated failures for one username or from one address, each attempt
+    waits its turn (seconds, growing) before the password is checked; 429 only under a flood."""
+    user = await _checked_password(request, body.username, body.password)
     if user is None:
-        limiter.failed(body.username, ip)
         raise HTTPException(401, "wrong username or password")
-    limiter.succeeded(body.username)
-    csrf = _start_session(request, response, user)
+    csrf = await run_in_threadpool(_start_session, request, response, user)
     return {"user": user.public(), "csrf": csrf}
 
 
@@ -115,11 +128,14 @@ def me(user: User = Depends(viewer)) -> dict:
 
 
 @router.post("/api/me/password")
-def change_password(body: PasswordChange, user: User = Depends(viewer), acc: Accounts = Depends(accounts)) -> dict:
-    has = next(u["has_password"] for u in acc.users() if u["id"] == user.id)
-    if has and (body.old_password is None or acc.check_password(user.username, body.old_password) is None):
+async def change_password(body: PasswordChange, request: Request, user: User = Depends(viewer),
+                          acc: Accounts = Depends(accounts)) -> dict:
+    """Set your password. The old one is checked like a sign-in (its failures count and slow down alike)."""
+    has = await run_in_threadpool(acc.has_password, user.id)
+    if has and (body.old_password is None
+                or await _checked_password(request, user.username, body.old_password) is None):
         raise HTTPException(403, "old_password is wrong")
-    acc.set_password(user.id, body.new_password)
+    await run_in_threadpool(acc.set_password, user.id, body.new_password)
     return {"ok": True}
 
 
