@@ -144,3 +144,25 @@ def test_an_editor_cannot_delete_or_author_as_someone_else(studio, owner, editor
 def test_logout_ends_the_session(owner):
     assert owner.post("/api/logout").status_code == 200
     assert owner.get("/api/me").status_code == 401
+
+
+def _bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_a_password_change_revokes_your_api_tokens(studio, owner, editor):
+    mine = editor.post("/api/tokens", json={"name": "script"}).json()["token"]
+    theirs = owner.post("/api/tokens", json={"name": "other"}).json()["token"]
+    r = editor.post("/api/me/password", json={"old_password": PASSWORD, "new_password": "a new long one"})
+    assert r.status_code == 200
+    api = studio.client()
+    assert api.get("/api/me", headers=_bearer(mine)).status_code == 401
+    assert api.get("/api/me", headers=_bearer(theirs)).json()["username"] == "owner"   # only your own
+
+
+def test_a_password_change_can_keep_the_api_tokens(studio, editor):
+    token = editor.post("/api/tokens", json={"name": "script"}).json()["token"]
+    r = editor.post("/api/me/password", json={"old_password": PASSWORD, "new_password": "a new long one",
+                                              "keep_tokens": True})
+    assert r.status_code == 200
+    assert studio.client().get("/api/me", headers=_bearer(token)).json()["username"] == "eddie"

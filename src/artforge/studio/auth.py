@@ -117,11 +117,14 @@ class Accounts:
             r = c.execute("SELECT password_hash FROM users WHERE id = ?", (uid,)).fetchone()
         return r is not None and r["password_hash"] is not None
 
-    def set_password(self, uid: int, password: str) -> None:
+    def set_password(self, uid: int, password: str, keep_tokens: bool = False) -> None:
+        """A new password signs `uid` out everywhere and revokes their API tokens (unless `keep_tokens`)."""
         h = self._new_hash(password)
         with self.store.tx() as c:
             c.execute("UPDATE users SET password_hash = ? WHERE id = ?", (h, uid))
-            c.execute("DELETE FROM sessions WHERE user_id = ?", (uid,))   # a new password signs out elsewhere
+            c.execute("DELETE FROM sessions WHERE user_id = ?", (uid,))
+            if not keep_tokens:
+                c.execute("DELETE FROM api_tokens WHERE user_id = ?", (uid,))
             c.execute("DELETE FROM signin_tokens")      # links are for a studio nobody can sign in to yet
 
     def check_password(self, username: str, password: str) -> User | None:

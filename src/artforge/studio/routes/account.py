@@ -38,6 +38,7 @@ class RoleChange(Strict):
 class PasswordChange(Strict):
     new_password: str = Field(min_length=8, max_length=1024)
     old_password: str | None = Field(None, max_length=1024, description="needed once a password is set")
+    keep_tokens: bool = Field(False, description="keep your API tokens working (a new password revokes them)")
 
 
 class NewToken(Strict):
@@ -135,7 +136,7 @@ async def change_password(body: PasswordChange, request: Request, user: User = D
     if has and (body.old_password is None
                 or await _checked_password(request, user.username, body.old_password) is None):
         raise HTTPException(403, "old_password is wrong")
-    await run_in_threadpool(acc.set_password, user.id, body.new_password)
+    await run_in_threadpool(acc.set_password, user.id, body.new_password, body.keep_tokens)
     return {"ok": True}
 
 
