@@ -100,13 +100,51 @@ class ModelHandle:
         return {k: d.get(k, "unknown") for k in ("manifest_sha256", "licence", "consent")}
 
 
+DEVICES = "auto, cpu, cuda, cuda:N or mps"
+_NO_DEVICE = "use --device cpu, or auto to take a GPU when there is one"
+
+
+def pick_device(name: str | torch.device = "auto") -> torch.device:
+    """'auto' (a CUDA GPU, else Apple's MPS, else the CPU) or a device this machine has; UserError otherwise.
+
+    >>> pick_device("cpu")
+    device(type='cpu')
+    """
+    text = str(name).strip()
+    if text == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        return torch.device("mps" if _mps_available() else "cpu")
+    try:
+        dev = torch.device(text)
+    except (RuntimeError, ValueError):
+        raise UserError(f"device '{text}' is not a device; give {DEVICES}") from None
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise UserError(f"device '{text}': this PyTorch cannot use a CUDA GPU here (torch {torch.__version__}); "
+                            f"{_NO_DEVICE}")
+        k = torch.cuda.device_count()
+        if dev.index is not None and dev.index >= k:
+            raise UserError(f"device '{text}': this machine has {k} CUDA GPU(s): cuda:0 to cuda:{k - 1}; {_NO_DEVICE}")
+    elif dev.type == "mps" and not _mps_available():
+        raise UserError(f"device '{text}': Apple's MPS is not available here; {_NO_DEVICE}")
+    elif dev.type not in ("cpu", "cuda", "mps"):
+        raise UserError(f"device '{text}' is not one artforge runs on; give {DEVICES}")
+    return dev
+
+
+def _mps_available() -> bool:
+    mps = getattr(torch.backends, "mps", None)
+    return bool(mps and mps.is_available())
+
+
 def load_model(name_or_path: str | Path, device: str | torch.device = "cpu", sha256: str | None = None) -> ModelHandle:
     """A model folder (or 'starter') loaded for pipelines; `sha256` skips re-hashing weights already hashed."""
+    dev = pick_device(device)
     folder = resolve_model_dir(name_or_path)
-    module = from_pretrained(folder, device)
+    module = from_pretrained(folder, dev)
     name = str(name_or_path) if shipped_model_dir(str(name_or_path)) else folder.name
-    return ModelHandle(module, module.artforge_config, sha256 or file_sha256(folder / WEIGHTS_NAME), folder, name,
-                       torch.device(device))
+    return ModelHandle(module, module.artforge_config, sha256 or file_sha256(folder / WEIGHTS_NAME), folder, name, dev)
 
 
 @dataclass

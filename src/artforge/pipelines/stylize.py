@@ -37,7 +37,7 @@ from ..features.taps import FeatureTaps
 from ..io.weights import file_sha256
 from ..losses.style import (STYLE_LOSSES, blend_statistics, content_loss, statistics_loss, statistics_scale,
                             style_statistics, tv_loss)
-from .base import ModelHandle, Output, Param, Pipeline
+from .base import ModelHandle, Output, Param, Pipeline, pick_device
 from .color import luminance, match_color, match_luminance, with_chroma
 
 COARSE_PX = 256          # the first scale's long side (smaller outputs run at their own size)
@@ -122,6 +122,7 @@ def feature_net_handle(device: str | torch.device = "cpu", path: str | Path | No
     load), or a user's file in the same layout (hashed here; `sha256` makes it a required value)."""
     weights = Path(path) if path is not None else extract.weights_path()
     want = sha256 if path is not None else extract.SHA256
+    device = pick_device(device)
     net = extract.load_feature_net(device, weights, sha256=want)
     digest = want or file_sha256(weights)
     config = {"arch": "efficientnet-lite0", "family": "features", "model": asdict(net.config)}
@@ -132,6 +133,7 @@ def vgg19_handle(path: str | Path, device: str | torch.device = "cpu", sha256: s
     """A user's VGG19 weights file as the pipeline's "model", named by its SHA-256 (`sha256`, when given,
     is the hash already checked)."""
     path = Path(path).expanduser()
+    device = pick_device(device)
     net = vgg.load_vgg19(path, device)
     config = {"arch": vgg.ARCH, "family": "features", "model": {"widths": net.widths}}
     return ModelHandle(net, config, sha256 or file_sha256(path), path, path.name, torch.device(device))
