@@ -89,13 +89,14 @@ export function clear(el, ...children) {
 
 export const $ = (sel, root = document) => root.querySelector(sel);
 
-/** A short notice in the corner; errors are alerts (read out at once), others polite status messages. */
+/** A short notice in the corner; errors are alerts (read out at once), others polite status messages. One
+ *  at a time: a new notice replaces the one shown, so they never pile up over the pictures. */
 export function notify(message, kind = "error", ...extra) {
   const box = document.getElementById("notices");
   const el = h("div", { class: `notice ${kind}`, role: kind === "error" ? "alert" : "status" },
     h("span", {}, message, ...extra),
     h("button", { type: "button", class: "ghost", "aria-label": "Dismiss", onclick: () => el.remove() }, "×"));
-  box.append(el);
+  box.replaceChildren(el);
   setTimeout(() => el.remove(), kind === "error" ? 12000 : 5000);
   return el;
 }

@@ -249,7 +249,9 @@ function download(art) {
     paths(art.recipe || {}).filter(p => p !== "redacted").map(p => h("label", { class: "field check" },
       h("input", { type: "checkbox", value: p, checked: ["model.path", "created"].includes(p), onchange: update }), h("span", { class: "mono" }, p))));
   const line = h("p", { class: "form-error", role: "alert" });
-  const button = h("button", { type: "button", class: "primary", onclick: e => busy(e.currentTarget, fetchFile) }, "Download PNG");
+  // A melody's picture is its piano roll: say so (its MIDI and WAV have their own links above).
+  const button = h("button", { type: "button", class: "primary", onclick: e => busy(e.currentTarget, fetchFile) },
+    isMelody(art) ? "Download the piano roll (PNG)" : "Download PNG");
   const box = h("fieldset", {}, h("legend", {}, "Download"), h("div", { class: "row" }, choice("keep"), choice("redact"), choice("strip")), fields,
     h("div", { class: "row", style: "margin-top:10px" }, button, line));
   function mode() { return box.querySelector("input[type=radio]:checked").value; }
@@ -268,7 +270,7 @@ function download(art) {
     try {
       const r = await api(`/api/artworks/${art.id}/download?${q}`, { raw: true });
       const url = URL.createObjectURL(await r.blob());
-      const a = h("a", { href: url, download: `artwork-${art.id}${mode() === "keep" ? "" : "-" + mode()}.png`, hidden: true });
+      const a = h("a", { href: url, download: `artwork-${art.id}${isMelody(art) ? "-piano-roll" : ""}${mode() === "keep" ? "" : "-" + mode()}.png`, hidden: true });
       document.body.append(a);
       a.click();
       a.remove();

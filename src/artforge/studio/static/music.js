@@ -20,7 +20,13 @@ export function melodyControls(art) {
     h("a", { class: "button", href: wav, download: `melody-${art.id}.wav`, title: "The audio as a WAV file" }, "WAV"));
 }
 
+// The page's own elements, found in its section even while another page is shown (a request that ends
+// after the artist moved on still updates this page, not a missing element).
+let pageRoot = null;
+const byId = id => pageRoot.querySelector(`#${id}`);
+
 function build(root) {
+  pageRoot = root;
   modelSelect = h("select", { id: "music-model", name: "model", onchange: renderSliders });
   fields = h("div", { class: "fields" });
   attrBox = h("fieldset", { class: "stack attrs", id: "music-attributes" });
@@ -84,7 +90,7 @@ async function show() {
     shown = true;
   }
   const readOnly = !me.can("editor");
-  for (const id of ["music-go", "music-upload-go", "music-morph", "music-breed"]) document.getElementById(id).disabled = readOnly;
+  for (const id of ["music-go", "music-upload-go", "music-morph", "music-breed"]) byId(id).disabled = readOnly;
   if (readOnly) error.textContent = "You are a viewer here: you can listen, not create. Ask the owner for editor rights.";
   else if (!modelList.length) error.textContent = "No music model is ready. Train one: artforge train music DIR --run RUN_DIR --bars 2";
 }
@@ -136,7 +142,7 @@ async function upload() {
   if (!file) return;
   const data = new FormData();
   data.append("file", file);
-  await busy(document.getElementById("music-upload-go"), async () => {
+  await busy(byId("music-upload-go"), async () => {
     try {
       const art = await api("/api/music/upload", { method: "POST", form: data });
       addBatch(`uploaded · ${file.name}`, [art]);
@@ -157,7 +163,7 @@ async function fromGallery() {
 }
 
 function addBatch(title, arts, morphArt) {
-  document.getElementById("music-empty")?.remove();
+  byId("music-empty")?.remove();
   const section = h("section", { class: "batch", "aria-label": title },
     h("h2", {}, title, ` — ${arts.length} melod${arts.length === 1 ? "y" : "ies"}`),
     morphArt ? card(morphArt, "morph") : null,
@@ -169,12 +175,16 @@ function addBatch(title, arts, morphArt) {
 function card(art, kind) {
   const caption = kind === "morph" ? `#${art.id} · the whole morph ${ends(art)}, every step in turn` : describe(art);
   const label = `Melody #${art.id}${art.seed !== null && art.seed !== undefined ? `, seed ${art.seed}` : ""}`;
-  const button = h("button", { type: "button", "aria-label": kind === "morph" ? `Morph #${art.id}` : label, title: kind === "morph" ? "" : "Pick for a morph or breed",
-                               "aria-pressed": kind === "morph" ? undefined : String(picked.has(art.id)),
-                               onclick: () => kind !== "morph" && pick(art) },
+  const morph = kind === "morph";
+  const button = h("button", { type: "button", "aria-label": morph ? `Morph #${art.id}` : label,
+                               title: morph ? "Open in the gallery" : "Pick for a morph or breed",
+                               "aria-pressed": morph ? undefined : String(picked.has(art.id)),
+                               onclick: () => { if (morph) location.hash = `#/gallery/${art.id}`; else pick(art); } },
     h("img", { src: `/api/artworks/${art.id}/image`, alt: `Piano roll of melody #${art.id}`, loading: "lazy" }));
-  return h("figure", { class: `tile melody${kind === "morph" ? " morph" : ""}`, dataset: { id: art.id } }, button,
-    h("figcaption", {}, h("span", {}, caption),
+  // the whole morph's roll (every step stacked) scrolls in its own box, at its own width
+  return h("figure", { class: `tile melody${morph ? " morph" : ""}`, dataset: { id: art.id } },
+    morph ? h("div", { class: "roll" }, button) : button,
+    h("figcaption", {}, h("span", { title: caption }, caption),
       h("a", { href: `#/gallery/${art.id}`, title: "Open in the gallery" }, "gallery")),
     melodyControls(art));
 }
@@ -209,11 +219,11 @@ function clearPicks() {
 function updateBar() {
   bar.hidden = picked.size === 0;
   const ids = [...picked.keys()].map(i => `#${i}`);
-  document.getElementById("music-picked").textContent = `${picked.size} picked${ids.length ? `: ${ids.join(ids.length === 2 ? " → " : ", ")}` : ""}`;
+  byId("music-picked").textContent = `${picked.size} picked${ids.length ? `: ${ids.join(ids.length === 2 ? " → " : ", ")}` : ""}`;
   const editor = me.can("editor");
-  document.getElementById("music-morph").disabled = !editor || picked.size !== 2;
-  document.getElementById("music-morph").title = picked.size === 2 ? "" : "Pick exactly two melodies to morph";
-  document.getElementById("music-breed").disabled = !editor || picked.size < 2;
+  byId("music-morph").disabled = !editor || picked.size !== 2;
+  byId("music-morph").title = picked.size === 2 ? "" : "Pick exactly two melodies to morph";
+  byId("music-breed").disabled = !editor || picked.size < 2;
   barError.textContent = "";
 }
 
