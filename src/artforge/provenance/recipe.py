@@ -19,8 +19,10 @@ from PIL import Image, UnidentifiedImageError
 
 from .. import __version__
 from ..errors import RecipeError, UserError
+from ..io.png import TextTooLarge, is_png, read_png_text
 
 RECIPE_KEY = "artforge.recipe"
+MAX_RECIPE_BYTES = 16 * 2**20         # recipes are a few kB; a text chunk this long is not one
 # What a replay cannot do without; redacting these makes an output unreplayable, which is allowed.
 REPLAY_FIELDS = ("pipeline", "params", "model.sha256")
 
@@ -109,14 +111,23 @@ def read_recipe(path: str | Path) -> dict:
 
 def _read_image_text(p: Path) -> str | None:
     try:
+        if is_png(p):                             # read without Pillow's pixel and text limits: nothing is decoded
+            return read_png_text(p, RECIPE_KEY, MAX_RECIPE_BYTES)
+    except TextTooLarge:
+        raise RecipeError(f"{p}: its {RECIPE_KEY} text is over {MAX_RECIPE_BYTES >> 20} MiB, far more than any "
+                          "recipe; it is not read") from None
+    except ValueError as e:
+        raise RecipeError(f"{p} has a damaged artforge recipe ({e})") from None
+    try:
         with Image.open(p) as im:
-            if im.format == "PNG":
-                return im.text.get(RECIPE_KEY)
             if im.format == "GIF":
                 comment = im.info.get("comment")
                 text = comment.decode("utf-8", "replace") if isinstance(comment, bytes) else comment
                 return text if text and text.lstrip().startswith("{") else None
             return None
+    except Image.DecompressionBombError:
+        raise RecipeError(f"{p} is a picture of more pixels than artforge opens (Pillow's limit against "
+                          "decompression bombs); it is not read") from None
     except (UnidentifiedImageError, OSError):
         raise RecipeError(f"{p} is not an image artforge can read a recipe from (PNG, GIF, MP4 or MIDI)") from None
 
