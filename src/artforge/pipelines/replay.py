@@ -13,6 +13,7 @@ from ..io.video import read_frames
 from ..io.weights import WEIGHTS_NAME, file_sha256
 from ..models.pretrained import MUSIC_STARTERS, STARTER, STYLE_STARTERS, shipped_model_dir
 from ..provenance import read_recipe
+from ..provenance.recipe import check_replayable
 from ..provenance.write import save_animation, save_image
 from .base import ModelHandle, Output, load_model
 
@@ -64,9 +65,12 @@ def replay(src: str | Path, out: str | Path, model: str | None = None, device: s
     from . import PIPELINES
 
     recipe = read_recipe(src)
+    check_replayable(recipe, src)
     name = recipe.get("pipeline")
-    if name not in PIPELINES or "params" not in recipe:
+    if name not in PIPELINES:
         raise RecipeError(f"{src}: the recipe names no pipeline this artforge can replay ({name!r})")
+    if "params" not in recipe:
+        raise RecipeError(f"{src}: the recipe has no params, so it cannot be replayed")
     cls = PIPELINES[name]
     # a pipeline with no trained model (stylize.optimize) finds its own network by the recipe's hash
     find = getattr(cls, "replay_model", find_model)

@@ -65,6 +65,34 @@ def redact(recipe: dict, fields: list[str] | str | None) -> dict:
     return out
 
 
+# The fields replay reads, with the JSON type each must have.
+SHAPES = {"pipeline": str, "output": str, "params": dict, "model": dict, "dataset": dict, "parents": list}
+_KINDS = ((bool, "a boolean"), (dict, "an object"), (list, "a list"), (str, "a string"), ((int, float), "a number"))
+
+
+def _kind(value) -> str:
+    return next((name for tp, name in _KINDS if isinstance(value, tp)), "null")
+
+
+def check_replayable(recipe: dict, src: str | Path) -> None:
+    """RecipeError naming what keeps `recipe` from being replayed: a field redacted away, or of the wrong type."""
+    redacted = recipe.get("redacted") if isinstance(recipe.get("redacted"), list) else []
+    for field in REPLAY_FIELDS:
+        cut = next((r for r in redacted if field == r or field.startswith(f"{r}.")), None)
+        if cut is not None:
+            were = "were" if field == "params" else "was"
+            raise RecipeError(f"{src}: its recipe's {field} {were} left out when it was written (--redact {cut}), "
+                              "so it cannot be replayed")
+    for key, tp in SHAPES.items():
+        if key in recipe and not isinstance(recipe[key], tp):
+            raise RecipeError(f"{src}: the recipe's '{key}' is {_kind(recipe[key])}, not {_kind(tp())}; the recipe "
+                              "was edited or damaged, so it cannot be replayed")
+    sha = recipe.get("model", {}).get("sha256")
+    if sha is not None and not isinstance(sha, str):
+        raise RecipeError(f"{src}: the recipe's 'model.sha256' is {_kind(sha)}, not a string; the recipe was edited "
+                          "or damaged, so it cannot be replayed")
+
+
 def _paths(d: dict, prefix: str = "") -> list[str]:
     out = []
     for k, v in d.items():
