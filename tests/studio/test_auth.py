@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import time
 from dataclasses import replace
 
 from artforge.studio import prepare
@@ -166,3 +168,21 @@ def test_a_password_change_can_keep_the_api_tokens(studio, editor):
                                               "keep_tokens": True})
     assert r.status_code == 200
     assert studio.client().get("/api/me", headers=_bearer(token)).json()["username"] == "eddie"
+
+
+def test_an_api_token_can_be_made_to_expire(studio, editor):
+    now = [float(int(time.time()))]
+    studio.app.state.studio.accounts.clock = lambda: now[0]
+    made = editor.post("/api/tokens", json={"name": "ci", "expires_days": 2}).json()
+    expires = dt.datetime.fromtimestamp(now[0] + 2 * 86400, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000+00:00")
+    assert made["expires"] == expires
+    forever = editor.post("/api/tokens", json={"name": "laptop"}).json()
+    assert forever["expires"] is None
+    assert [(t["name"], t["expires"]) for t in editor.get("/api/tokens").json()] == [("ci", expires), ("laptop", None)]
+    api = studio.client()
+    now[0] += 2 * 86400 - 1
+    assert api.get("/api/me", headers=_bearer(made["token"])).json()["username"] == "eddie"
+    now[0] += 1
+    r = api.get("/api/me", headers=_bearer(made["token"]))
+    assert r.status_code == 401 and r.json()["detail"] == "invalid API token"
+    assert api.get("/api/me", headers=_bearer(forever["token"])).status_code == 200

@@ -9,6 +9,7 @@ they need no CSRF token. Secrets are stored only as SHA-256 hashes.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import re
@@ -16,6 +17,7 @@ import secrets
 import sqlite3
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -51,12 +53,19 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def _iso(epoch_s: float | None) -> str | None:
+    if epoch_s is None:
+        return None
+    return dt.datetime.fromtimestamp(epoch_s, dt.timezone.utc).isoformat(timespec="milliseconds")
+
+
 class Accounts:
     """Users, passwords, sessions, tokens: all the state behind auth, in the store."""
 
     def __init__(self, store: Store, hasher: PasswordHasher, session_s: float, signin_s: float):
         self.store, self.hasher = store, hasher
         self.session_s, self.signin_s = session_s, signin_s
+        self.clock: Callable[[], float] = time.time       # seconds since the epoch; tests move it
 
     # -- users --------------------------------------------------------------------------------------------
     def count(self, with_password: bool = False) -> int:
@@ -150,8 +159,8 @@ class Accounts:
         """A new one-time sign-in link's token for `uid`; the links printed before it stop working."""
         token = secrets.token_urlsafe(32)
         with self.store.tx() as c:
-            c.execute("DELETE FROM signin_tokens WHERE expires < ? OR user_id = ?", (time.time(), uid))
-            c.execute("INSERT INTO signin_tokens VALUES (?, ?, ?)", (_hash(token), uid, time.time() + self.signin_s))
+            c.execute("DELETE FROM signin_tokens WHERE expires < ? OR user_id = ?", (self.clock(), uid))
+            c.execute("INSERT INTO signin_tokens VALUES (?, ?, ?)", (_hash(token), uid, self.clock() + self.signin_s))
         return token
 
     def revoke_signin_tokens(self) -> None:
@@ -165,11 +174,11 @@ class Accounts:
             if r is None:
                 return None
             c.execute("DELETE FROM signin_tokens WHERE token_hash = ?", (_hash(token),))
-        return self.user(r["user_id"]) if r["expires"] >= time.time() else None
+        return self.user(r["user_id"]) if r["expires"] >= self.clock() else None
 
     def new_session(self, uid: int) -> tuple[str, str]:
         sid, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-        t = time.time()
+        t = self.clock()
         with self.store.tx() as c:
             c.execute("DELETE FROM sessions WHERE expires < ?", (t,))
             c.execute("INSERT INTO sessions VALUES (?, ?, ?, ?, ?)", (_hash(sid), uid, csrf, t, t + self.session_s))
@@ -179,7 +188,7 @@ class Accounts:
         with self.store.read() as c:
             r = c.execute("SELECT u.id, u.username, u.role, s.csrf, s.expires FROM sessions s JOIN users u "
                           "ON u.id = s.user_id WHERE s.id_hash = ?", (_hash(sid),)).fetchone()
-        if r is None or r["expires"] < time.time():
+        if r is None or r["expires"] < self.clock():
             return None
         return User(r["id"], r["username"], r["role"], "session"), r["csrf"]
 
@@ -187,17 +196,20 @@ class Accounts:
         with self.store.tx() as c:
             c.execute("DELETE FROM sessions WHERE id_hash = ?", (_hash(sid),))
 
-    def new_token(self, uid: int, name: str) -> tuple[int, str]:
+    def new_token(self, uid: int, name: str, expires_s: float | None = None) -> dict:
+        """A new API token for `uid` ({id, name, token, expires}), valid for `expires_s` (None: until revoked)."""
         token = "af_" + secrets.token_urlsafe(32)
+        expires = None if expires_s is None else self.clock() + expires_s
         with self.store.tx() as c:
-            cur = c.execute("INSERT INTO api_tokens (user_id, name, token_hash, created) VALUES (?, ?, ?, ?)",
-                            (uid, name, _hash(token), now_iso()))
-        return int(cur.lastrowid), token
+            cur = c.execute("INSERT INTO api_tokens (user_id, name, token_hash, created, expires) "
+                            "VALUES (?, ?, ?, ?, ?)", (uid, name, _hash(token), now_iso(), expires))
+        return {"id": int(cur.lastrowid), "name": name, "token": token, "expires": _iso(expires)}
 
     def tokens(self, uid: int) -> list[dict]:
         with self.store.read() as c:
-            return [dict(r) for r in c.execute("SELECT id, name, created, last_used FROM api_tokens "
-                                               "WHERE user_id = ? ORDER BY id", (uid,))]
+            rows = c.execute("SELECT id, name, created, last_used, expires FROM api_tokens "
+                             "WHERE user_id = ? ORDER BY id", (uid,)).fetchall()
+        return [{**dict(r), "expires": _iso(r["expires"])} for r in rows]
 
     def delete_token(self, uid: int, token_id: int) -> bool:
         """Deletes one of `uid`'s own tokens; False when there is no such token of theirs."""
@@ -206,9 +218,9 @@ class Accounts:
 
     def token_user(self, token: str) -> User | None:
         with self.store.read() as c:
-            r = c.execute("SELECT u.id, u.username, u.role, t.id AS tid, t.last_used FROM api_tokens t JOIN users u "
-                          "ON u.id = t.user_id WHERE t.token_hash = ?", (_hash(token),)).fetchone()
-        if r is None:
+            r = c.execute("SELECT u.id, u.username, u.role, t.id AS tid, t.last_used, t.expires FROM api_tokens t "
+                          "JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?", (_hash(token),)).fetchone()
+        if r is None or (r["expires"] is not None and r["expires"] <= self.clock()):
             return None
         stamp = now_iso()
         if (r["last_used"] or "")[:16] != stamp[:16]:     # at most one write a minute per token, not per request

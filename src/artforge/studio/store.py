@@ -113,6 +113,10 @@ MIGRATIONS: tuple = (                                # SQL scripts, or functions
     # id named a different picture afterwards); favourites per person; uploads with their owner; a job's
     # pending stop (pause/cancel asked, the trainer still finishing its step)
     lambda c: _migration_4(c),
+    # 5: API tokens may expire (auth.py): seconds since the epoch, NULL for never
+    """
+    ALTER TABLE api_tokens ADD COLUMN expires REAL;
+    """,
 )
 
 

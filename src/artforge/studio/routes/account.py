@@ -43,6 +43,8 @@ class PasswordChange(Strict):
 
 class NewToken(Strict):
     name: str = Field("api", min_length=1, max_length=80)
+    expires_days: float | None = Field(None, gt=0, le=3650, description="days it works; leave out for a token "
+                                       "that works until revoked (or until a password change)")
 
 
 def _start_session(request: Request, response: Response, user: User) -> str:
@@ -173,9 +175,9 @@ def list_tokens(user: User = Depends(viewer), acc: Accounts = Depends(accounts))
 
 @router.post("/api/tokens", status_code=201)
 def add_token(body: NewToken, user: User = Depends(viewer), acc: Accounts = Depends(accounts)) -> dict:
-    """A new API token for yourself; its value is shown only in this answer."""
-    tid, token = acc.new_token(user.id, body.name)
-    return {"id": tid, "name": body.name, "token": token}
+    """A new API token for yourself; its value is shown only in this answer. A new password revokes it."""
+    expires_s = None if body.expires_days is None else body.expires_days * 86400
+    return acc.new_token(user.id, body.name, expires_s)
 
 
 @router.delete("/api/tokens/{tid}")
