@@ -99,14 +99,15 @@ def test_upload_train_watch_and_create_with_the_new_model(jobs_studio, art):
         assert r.status_code == 409 and "job 1 is done" in r.json()["detail"], (verb, r.text)
 
 
-def test_pause_resume_cancel_and_the_queue_order(jobs_studio):
+def test_pause_resume_cancel_and_the_queue_order(jobs_studio, art):
     s = jobs_studio
     owner = s.owner()
     editor = s.user(owner, "eddie", "editor")
     viewer = s.user(owner, "vera", "viewer")
-    long = editor.post("/api/jobs", json={"name": "long", "data": "art", "steps": 100000,
+    up = zip_upload(editor, art)
+    long = editor.post("/api/jobs", json={"name": "long", "data": up, "steps": 100000,
                                           "params": {**TINY, "log_every": 1}}).json()
-    short = editor.post("/api/jobs", json={"name": "short", "data": "art", "steps": 3, "params": TINY}).json()
+    short = editor.post("/api/jobs", json={"name": "short", "data": up, "steps": 3, "params": TINY}).json()
     wait_for(viewer, long["id"], lambda j: j["state"] == "running" and j["step"] >= 2)
     assert viewer.get(f"/api/jobs/{short['id']}").json()["state"] == "queued"       # one at a time, in order
     other = s.user(owner, "olga", "editor")
@@ -118,8 +119,9 @@ def test_pause_resume_cancel_and_the_queue_order(jobs_studio):
     assert other.post("/api/jobs/999/pause").status_code == 404
     # pause a queued job: it stays out of the queue until resumed
     assert editor.post(f"/api/jobs/{short['id']}/pause").json()["state"] == "paused"
-    job = editor.post(f"/api/jobs/{long['id']}/pause").json()
-    assert job["state"] == "paused" and job["step"] >= 2
+    assert editor.post(f"/api/jobs/{long['id']}/pause").json()["state"] == "pausing"      # answered at once
+    job = wait_for(viewer, long["id"], lambda j: j["state"] == "paused")
+    assert job["step"] >= 2
     assert (s.settings.runs_dir / "long" / "checkpoints" / "latest").is_file()
     paused_at = job["step"]
     assert editor.post(f"/api/jobs/{long['id']}/pause").status_code == 409
@@ -128,7 +130,9 @@ def test_pause_resume_cancel_and_the_queue_order(jobs_studio):
     assert editor.post(f"/api/jobs/{long['id']}/resume").status_code == 409
     log = (s.settings.jobs_dir / f"{long['id']}.log").read_text()
     assert "--resume" in log
-    assert editor.post(f"/api/jobs/{long['id']}/cancel").json()["state"] == "cancelled"
+    assert editor.post(f"/api/jobs/{long['id']}/cancel").json()["state"] == "cancelling"
+    assert editor.post(f"/api/jobs/{long['id']}/pause").status_code == 409           # cancelling wins
+    wait_for(viewer, long["id"], lambda j: j["state"] == "cancelled")
     assert editor.post(f"/api/jobs/{long['id']}/cancel").status_code == 409
     # a paused job that never ran is cancelled without a process
     assert editor.post(f"/api/jobs/{short['id']}/cancel").json()["state"] == "cancelled"
@@ -283,8 +287,9 @@ def test_a_long_generation_runs_in_chunks_pauses_and_survives_a_restart(tmp_path
             assert r.status_code == status, (params, r.text)
         job = owner.post("/api/jobs", json=body).json()
         assert job["kind"] == "generate" and job["steps"] == 100 and job["name"] == "starter"
-        job = owner.post(f"/api/jobs/{job['id']}/pause").json()
-        assert job["state"] == "paused" and job["step"] < 100
+        assert owner.post(f"/api/jobs/{job['id']}/pause").json()["state"] in ("paused", "pausing")
+        job = wait_for(owner, job["id"], lambda j: j["state"] == "paused")
+        assert job["step"] < 100
     finally:
         s.close()
     with sqlite3.connect(settings.db_path) as c:        # as if the studio had died while it ran
@@ -304,5 +309,111 @@ def test_a_long_generation_runs_in_chunks_pauses_and_survives_a_restart(tmp_path
         src.write_bytes(owner.get(f"/api/artworks/{mid['id']}/download").content)
         from artforge.pipelines.replay import replay
         assert replay(src, tmp_path / "again.png")[1] is True
+    finally:
+        s.close()
+
+
+def zip_upload(client, art, n=8) -> str:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for i in range(n):
+            b = io.BytesIO()
+            art(i, 24).save(b, format="PNG")
+            z.writestr(f"pics/{i}.png", b.getvalue())
+    r = client.post("/api/uploads", files={"file": ("pics.zip", buf.getvalue())})
+    assert r.status_code == 201, r.text
+    return r.json()["upload"]
+
+
+def test_editors_train_only_on_their_own_uploads_or_the_builtin_set(jobs_studio, art):
+    s = jobs_studio
+    owner = s.owner()
+    editor = s.user(owner, "eddie", "editor")
+    theirs = zip_upload(owner, art)
+    job = {"kind": "train", "name": "e", "steps": 2, "params": TINY}
+    for data in ("uploads", "objects", ".", "art", f"uploads/{theirs}"):
+        r = editor.post("/api/jobs", json={**job, "data": data})
+        assert r.status_code == 403 and r.json()["detail"] == (
+            "data: an editor trains on one of their own uploads (POST /api/uploads) or 'builtin'; "
+            "folders of the data dir are for owners"), (data, r.text)
+    r = editor.post("/api/jobs", json={**job, "data": theirs})
+    assert r.status_code == 404 and r.json()["detail"] == f"data: no upload {theirs!r} of yours", r.text
+    assert owner.get("/api/jobs").json() == {"items": []}
+
+
+def test_owners_train_on_folders_of_the_data_dir_but_never_the_studios_own(jobs_studio):
+    owner = jobs_studio.owner()
+    job = {"kind": "train", "name": "o", "steps": 2, "params": TINY}
+    for data in ("uploads", "objects", ".", "runs", "jobs/..", "tmp"):
+        r = owner.post("/api/jobs", json={**job, "data": data})
+        assert r.status_code == 400 and "is the studio's own folder" in r.json()["detail"], (data, r.text)
+    assert owner.get("/api/jobs").json() == {"items": []}
+
+
+def test_others_see_neither_upload_ids_nor_controls_of_a_job(jobs_studio, art):
+    s = jobs_studio
+    owner = s.owner()
+    editor = s.user(owner, "eddie", "editor")
+    other = s.user(owner, "olga", "editor")
+    viewer = s.user(owner, "vera", "viewer")
+    up = zip_upload(editor, art)
+    jid = editor.post("/api/jobs", json={"name": "mine", "data": up, "steps": 1, "params": TINY}).json()["id"]
+    seen = {name: c.get(f"/api/jobs/{jid}").json() for name, c in
+            (("editor", editor), ("owner", owner), ("other", other), ("viewer", viewer))}
+    assert {k: (j["data"], j["can_control"]) for k, j in seen.items()} == {
+        "editor": (up, True), "owner": (up, True), "other": ("upload", False), "viewer": ("upload", False)}
+    assert [(j["data"], j["can_control"]) for j in viewer.get("/api/jobs").json()["items"]] == [("upload", False)]
+    assert up not in json.dumps(viewer.get("/api/jobs").json())
+
+
+@pytest.mark.parametrize("params, field", [
+    ({"truncation": float("nan")}, "truncation"), ({"truncation": float("inf")}, "truncation"),
+    ({"n": True}, "n"), ({"seed": 1.0}, "seed"), ({"no_copies": "yes"}, "no_copies"), ({"model": 1}, "model"),
+    ({"n": 0}, "n"), ({"colour": "red"}, "colour")])
+def test_generate_jobs_take_exactly_what_api_generate_takes(jobs_studio, params, field):
+    owner = jobs_studio.owner()
+    as_json = {"content-type": "application/json"}                  # NaN and Infinity as Python's json writes them
+    job = owner.post("/api/jobs", content=json.dumps({"kind": "generate", "params": params}), headers=as_json)
+    now = owner.post("/api/generate", content=json.dumps(params), headers=as_json)
+    assert (job.status_code, now.status_code) == (422, 422), (job.text, now.text)
+    assert job.json()["detail"].startswith(f"params.{field}: ") or job.json()["detail"].startswith(f"{field}: ")
+    assert job.json()["detail"].split(": ", 1)[1] == now.json()["detail"].split(": ", 1)[1]
+    assert owner.get("/api/jobs").json() == {"items": []}
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"lr_g": 1e300}, "params: gan.lr_g=1e+300 is out of range [0, 1]"),
+    ({"gan.beta1": 1.5}, "params: gan.beta1=1.5 is out of range [0, 0.9999]"),
+    ({"batch_size": True}, "params: train.batch_size must be an integer, got true"),
+    ({"hflip": "yes"}, "params: data.hflip must be true or false, got 'yes'"),
+    ({"resolution": 16.0}, "params: data.resolution must be an integer, got 16.0"),
+    ({"preset": 3}, "params: model.preset must be a text, got 3"),
+    ({"lr_d": False}, "params: gan.lr_d must be a number, got false")])
+def test_train_settings_are_checked_strictly_before_queueing(jobs_studio, params, message):
+    owner = jobs_studio.owner()
+    r = owner.post("/api/jobs", json={"name": "t", "data": "art", "steps": 2, "params": {**TINY, **params}})
+    assert r.status_code == 422 and r.json()["detail"] == message, r.text
+    assert owner.get("/api/jobs").json() == {"items": []}
+
+
+def test_a_generate_chunk_and_its_count_are_one_transaction(tmp_path):
+    settings = job_settings(tmp_path / "data")
+    s = Studio(settings)
+    try:
+        owner = s.owner()
+        with sqlite3.connect(settings.db_path) as c:       # the count's write fails, as if killed right before it
+            c.execute("CREATE TRIGGER killed BEFORE UPDATE OF progress ON jobs "
+                      "BEGIN SELECT RAISE(ABORT, 'killed'); END")
+        jid = owner.post("/api/jobs", json={"kind": "generate", "params": {"n": 40, "seed": 7,
+                                                                             "no_copies": False}}).json()["id"]
+        wait_for(owner, jid, lambda j: j["state"] == "failed")
+        assert owner.get("/api/artworks").json()["total"] == 0          # the chunk went with its count
+        with sqlite3.connect(settings.db_path) as c:
+            c.execute("DROP TRIGGER killed")
+            c.execute("UPDATE jobs SET status = 'paused' WHERE id = ?", (jid,))
+        owner.post(f"/api/jobs/{jid}/resume")
+        assert wait_for(owner, jid, lambda j: j["state"] == "done")["step"] == 40
+        arts = owner.get("/api/artworks", params={"limit": 500}).json()
+        assert sorted(a["seed"] for a in arts["items"]) == list(range(7, 47))
     finally:
         s.close()

@@ -10,14 +10,57 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import torch
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from ..pipelines import GeneratePipeline, Output
+from ..errors import UserError
+from ..models.pretrained import STARTER
+from ..pipelines import GeneratePipeline, Output, Pipeline
 from ..pipelines.base import latents
 from ..pipelines.generate import batch_invariant_forward
 from .models import ModelLibrary
+
+
+_TYPES: dict[str, Any] = {"int": int, "float": float, "bool": bool, "str": str, "ints": list[int]}
+
+
+def params_model(pipeline: type[Pipeline], name: str, exclude: tuple[str, ...] = (),
+                 defaults: dict | None = None, **extra: Any) -> type[BaseModel]:
+    """A request body built from a pipeline's declared parameters (types, defaults, help and ranges
+    documented in the OpenAPI schema; the values are checked by the Params themselves). Types are strict:
+    true is not 1, "yes" is not true, 2.0 is not an integer; NaN and infinities are refused."""
+    fields: dict[str, Any] = dict(extra)
+    for p in pipeline.params:
+        if p.name in exclude:
+            continue
+        limits = {k: v for k, v in (("minimum", p.min), ("maximum", p.max)) if v is not None}
+        default = (defaults or {}).get(p.name, p.default)
+        finite = {"allow_inf_nan": False} if p.kind == "float" else {}
+        fields[p.name] = (_TYPES[p.kind], Field(default, description=p.help, json_schema_extra=limits or None,
+                                                **finite))
+    return create_model(name, __config__=ConfigDict(extra="forbid", strict=True), **fields)
+
+
+GenerateBody = params_model(GeneratePipeline, "GenerateBody", exclude=("batch_size",),
+                            defaults={"n": 4, "no_copies": True},
+                            model=(str, Field(STARTER, max_length=100,
+                                              description="'starter' or a run folder's name (see /api/models)")))
+
+
+def check_generate(params: dict, where: str = "params") -> tuple[str, dict]:
+    """(model name, generate's checked arguments) from a request's settings: the one check behind both
+    POST /api/generate and generate jobs. A bad value is a UserError naming `where`.field."""
+    try:
+        values = GenerateBody.model_validate(params).model_dump()
+    except ValidationError as e:
+        err = e.errors()[0]
+        field = ".".join(map(str, err["loc"]))
+        field = field if len(field) <= 40 else field[:40] + "..."
+        raise UserError(f"{where}.{field}: {err['msg']}") from None
+    model = values.pop("model")
+    return model, GeneratePipeline.resolve(**values, batch_size=1)
 
 
 @dataclass(frozen=True)
@@ -101,6 +144,20 @@ class Generator:
                                                             batch_size=r.n, no_copies=no_copies, grid=False))
             lo += r.n
         return outs
+
+
+def store_outputs(studio, author: int | None, model: str, out: Output, parents: list[int] = (),
+                  record: Callable | None = None) -> list[dict]:
+    """Write each image to the object store, then record all of them in ONE transaction (with whatever
+    `record(connection, ids)` adds to it: a generate job's count of images made)."""
+    shas = [studio.objects.put(png_bytes(img)) for img in out.images]
+    with studio.store.tx() as c:
+        ids = [studio.store.add_artwork(c, sha256=sha, author=author, model=model, pipeline=r["pipeline"],
+                                        recipe=r, seed=r["params"].get("image_seed"), parents=list(parents))
+               for sha, r in zip(shas, out.recipes)]
+        if record is not None:
+            record(c, ids)
+    return [studio.store.artwork(i, author) for i in ids]
 
 
 def png_bytes(image, text: dict[str, str] | None = None) -> bytes:

@@ -6,6 +6,8 @@ it; a crash of the trainer costs the job, never the studio. Progress is read fro
 (metrics.jsonl, samples/latest.png), so the trainer needs no channel back to the studio.
 
 Stopping is always SIGTERM: the training loop finishes its step, writes a checkpoint and exits (130).
+Pause and cancel answer at once: the job shows `pausing` or `cancelling` (the asked stop is kept in the
+row, so a studio stopped meanwhile still honours it) until the trainer is done.
 Pause keeps the run for `train --resume`; cancel ends the job; shutting the studio down leaves the job
 `running` in the database, and the next start resumes it from its checkpoint, exactly as after a crash
 (a job with no checkpoint yet is marked `interrupted`; resuming it starts it again). A trainer whose
@@ -14,11 +16,11 @@ is stopped before its job runs again, so two processes never train one run.
 
 A `generate` job makes many images from a model in chunks of GENERATE_CHUNK, in the worker thread: each
 chunk is an ordinary generate call (its images carry ordinary generate recipes and replay bit for bit),
-and its count is saved after every chunk, so pause, cancel and restarts stop between chunks and resume
-where they stopped.
+and its count is saved in the same transaction as its images, so pause, cancel, kills and restarts stop
+between chunks and resume where they stopped, never making a chunk twice.
 
-States: queued -> running -> done | failed | paused | cancelled; paused/interrupted -> queued (resume);
-queued/paused/interrupted -> cancelled.
+States: queued -> running (-> pausing | cancelling) -> done | failed | paused | cancelled;
+paused/interrupted -> queued (resume); queued/paused/interrupted -> cancelled.
 """
 
 from __future__ import annotations
@@ -27,7 +29,6 @@ import json
 import logging
 import math
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -39,6 +40,7 @@ from typing import Callable
 
 from ..errors import UserError
 from ..training.checkpoint import latest_checkpoint
+from .jobplan import JobForbidden, check_train_config, resolve_data, train_overrides
 from .models import RUN_NAME, ModelLibrary, NotFound, PathRefused, inside
 from .settings import StudioSettings
 from .store import Store, now_iso
@@ -47,93 +49,11 @@ log = logging.getLogger("artforge.studio.jobs")
 
 FINAL = ("done", "failed", "cancelled")
 MAX_STEPS = 10_000_000
-UPLOAD_ID = re.compile(r"u[0-9a-f]{16}")
 HISTORY = 200                 # points of the loss chart sent with each progress event
 GENERATE_CHUNK = 32           # images per step of a generate job (one forward pass, one transaction)
 MAX_GENERATE = 100_000
-# Config keys a studio job may set (dotted, as on the command line). Paths and devices are the studio's:
-# data.path comes from `data`, train.init_from names a studio model, the device is the studio's.
-TRAIN_KEYS = (
-    "data.resolution", "data.crop", "data.background", "data.hflip",
-    "model.arch", "model.preset", "model.z_dim", "model.g_channels", "model.d_channels", "model.max_channels",
-    "gan.loss", "gan.augment", "gan.ada", "gan.aug_p", "gan.ada_target", "gan.ada_kimg", "gan.r1_gamma",
-    "gan.r1_every", "gan.lr_g", "gan.lr_d", "gan.beta1", "gan.beta2",
-    "train.batch_size", "train.accumulate", "train.seed", "train.precision", "train.grad_clip", "train.ema_kimg",
-    "train.ema_rampup", "train.log_every", "train.sample_every", "train.checkpoint_minutes",
-    "train.checkpoint_every", "train.keep_checkpoints", "train.budget_minutes", "train.init_from",
-    "eval.kid_every", "eval.kid_samples", "eval.keep_best",
-)
-
-
 class JobConflict(UserError):
     """The job's state does not allow what was asked (HTTP 409)."""
-
-
-# -- planning a training job ----------------------------------------------------------------------------
-
-
-def train_overrides(params: dict, steps: int, library: ModelLibrary) -> list[str]:
-    """`section.key=value` strings from a job's params. A key may be dotted or, where that is unambiguous,
-    bare (`resolution`, `batch_size`, `preset`). Unknown or forbidden keys are UserErrors naming the valid."""
-    out: dict[str, str] = {}
-    for key, value in params.items():
-        full = key if key in TRAIN_KEYS else None
-        if full is None:
-            matches = [k for k in TRAIN_KEYS if k.rsplit(".", 1)[1] == key]
-            if len(matches) != 1:
-                raise UserError(f"params: '{key}' is not a setting a studio job may change; use one of "
-                                f"{', '.join(TRAIN_KEYS)}")
-            full = matches[0]
-        if isinstance(value, bool):
-            text = "true" if value else "false"
-        elif isinstance(value, (int, float)):
-            if not math.isfinite(value):
-                raise UserError(f"params: {key} must be a finite number")
-            text = repr(value)
-        elif isinstance(value, str) and len(value) <= 200 and "\x00" not in value and "\n" not in value:
-            text = value
-        else:
-            raise UserError(f"params: {key} must be a number, true/false or a short text")
-        if full == "train.init_from":
-            text = str(library.folder(text))          # a studio model name; PathRefused/NotFound otherwise
-        out[full] = text
-    # Defaults that suit watching a run in the studio: samples and log points through the whole run.
-    out.setdefault("train.sample_every", str(max(1, min(250, steps // 10))))
-    out.setdefault("train.log_every", str(max(1, min(10, steps // 100))))
-    return [f"{k}={v}" for k, v in out.items()]
-
-
-def check_train_config(data_path: str, steps: int, overrides: list[str]) -> None:
-    """Refuse now (one line, 422) what the trainer would refuse in a minute."""
-    from .. import config as C
-    from ..data.check import check_config
-    from ..models import make_config
-    from ..training.tasks.gan import GANExperiment, network_config, resolved_loss, resolved_lr
-
-    exp = C.apply_overrides(GANExperiment(), [f"data.path={data_path}", f"train.steps={steps}", *overrides])
-    check_config(exp.data)
-    make_config(exp.model.arch, network_config(exp))
-    resolved_loss(exp)
-    resolved_lr(exp)
-    t = exp.train
-    if t.batch_size < 1 or t.accumulate < 1 or t.batch_size % t.accumulate:
-        raise UserError(f"params: train.batch_size={t.batch_size} must be a positive multiple of "
-                        f"train.accumulate={t.accumulate}")
-
-
-def resolve_data(settings: StudioSettings, data: str) -> str:
-    """An upload id, 'builtin', or a folder inside the data dir -> what `artforge train` takes."""
-    if data == "builtin":
-        return "builtin"
-    if UPLOAD_ID.fullmatch(data):
-        folder = settings.uploads_dir / data
-        if not folder.is_dir():
-            raise NotFound(f"data: no upload {data!r} (upload a zip with POST /api/uploads)")
-        return str(folder)
-    folder = inside(settings.data_dir, data)
-    if not folder.is_dir():
-        raise NotFound(f"data: no folder {data!r} in the studio's data dir {settings.data_dir}")
-    return str(folder)
 
 
 # -- progress, read from the run folder -----------------------------------------------------------------
@@ -182,7 +102,6 @@ class JobQueue:
         self._closing = False
         self._current: int | None = None             # id of the job whose process runs now
         self._stop: str | None = None                # pause | cancel | shutdown, for the current job
-        self._finished = threading.Condition(self._lock)
 
     @property
     def threads(self) -> int:
@@ -218,14 +137,17 @@ class JobQueue:
         with self.store.read() as c:
             rows = c.execute("SELECT * FROM jobs WHERE status = 'running'").fetchall()
         for row in rows:
+            asked = {"pause": "paused", "cancel": "cancelled"}.get(row["stop"])     # a stop asked, not finished
             if row["kind"] == "generate":                           # its count of images made is saved
-                self._set(row["id"], "queued", error=None)
+                self._set(row["id"], asked or "queued", error=None)
                 continue
             run_dir = self.settings.runs_dir / row["name"]
             if row["pid"]:
                 _stop_leftover(int(row["pid"]), run_dir, self.settings.job_stop_timeout_s)
-            if latest_checkpoint(run_dir) is not None:
-                self._set(row["id"], "queued", error=None)          # keeps its place at the front
+            if row["stop"] == "cancel":
+                self._set(row["id"], "cancelled")
+            elif latest_checkpoint(run_dir) is not None:
+                self._set(row["id"], asked or "queued", error=None)          # keeps its place at the front
                 log.info("job %s (%s) will resume from its last checkpoint", row["id"], row["name"])
             else:
                 self._set(row["id"], "interrupted", error="the studio stopped before this run's first "
@@ -234,6 +156,8 @@ class JobQueue:
     # -- the table --------------------------------------------------------------------------------------
     def _set(self, jid: int, status: str, **fields) -> None:
         cols = {"status": status, "updated": now_iso(), **fields}
+        if status != "running":
+            cols["stop"] = None                     # a stop that was asked is over
         with self.store.tx() as c:
             c.execute(f"UPDATE jobs SET {', '.join(f'{k} = ?' for k in cols)} WHERE id = ?", [*cols.values(), jid])
 
@@ -245,16 +169,18 @@ class JobQueue:
             raise NotFound(f"no job {jid}")
         return row
 
-    def submit_train(self, author: int, name: str, data: str, steps: int, params: dict) -> dict:
+    def submit_train(self, author: int, name: str, data: str, steps: int, params: dict,
+                     folders: bool = False) -> dict:
         """Queue a training run into DATA_DIR/runs/NAME (checked now, so a bad setting is a 4xx, not a
-        failed job a minute later)."""
+        failed job a minute later). `data` is 'builtin' or an upload of `author`'s; with `folders` (an
+        owner's job) any upload or a folder of the data dir."""
         if not isinstance(name, str) or not RUN_NAME.fullmatch(name) or name == "starter":
             raise PathRefused(f"name {name!r}: 1-100 letters, digits, '.', '_' or '-', starting with a letter or "
                               "digit (and not 'starter')")
         run_dir = inside(self.settings.runs_dir, name)
         if not 1 <= steps <= MAX_STEPS:
             raise UserError(f"steps: {steps} is out of range [1, {MAX_STEPS}]")
-        data_path = resolve_data(self.settings, data)
+        data_path = resolve_data(self.settings, self.store, data, author, folders)
         overrides = train_overrides(params, steps, self.library)
         check_train_config(data_path, steps, overrides)
         spec = {"data": data, "data_path": data_path, "steps": steps, "params": params, "overrides": overrides}
@@ -272,15 +198,13 @@ class JobQueue:
         return self.get(int(jid))
 
     def submit_generate(self, author: int, params: dict) -> dict:
-        """Queue a long generation: `params` are generate's (`model`, `n`, `seed`, `truncation`, `no_copies`)."""
-        from ..pipelines import GeneratePipeline
+        """Queue a long generation: `params` are generate's (`model`, `n`, `seed`, `truncation`, `no_copies`),
+        checked exactly as POST /api/generate checks its body."""
+        from .generation import check_generate
 
-        params = dict(params)
-        model = params.pop("model", "starter")
-        if not isinstance(model, str):
-            raise UserError("params: model must be 'starter' or a run folder's name")
+        model, p = check_generate(params)
+        params = {k: v for k, v in params.items() if k != "model"}
         self.library.folder(model)
-        p = GeneratePipeline.resolve(**{"no_copies": True, **params})
         if p["n"] > MAX_GENERATE:
             raise UserError(f"params: n={p['n']} is out of range [1, {MAX_GENERATE}]")
         spec = {"model": model, "n": p["n"], "seed": p["seed"], "truncation": p["truncation"],
@@ -317,8 +241,9 @@ class JobQueue:
             if recent:
                 eta = round(max(0, spec["steps"] - step) * sum(recent) / len(recent), 1)
         sample = run_dir / "samples" / "latest.png"
-        out = {"id": row["id"], "kind": row["kind"], "name": row["name"], "state": row["status"], "step": step,
+        out = {"id": row["id"], "kind": row["kind"], "name": row["name"], "state": _state(row), "step": step,
                "steps": spec["steps"], "eta_s": eta, "losses": losses_of(last), "author": row["author"],
+               "author_id": row["owner"],
                "created": row["created"], "updated": row["updated"], "error": row["error"],
                "sample_url": f"/api/models/{row['name']}/files/samples/latest.png?step={step}"
                if sample.is_file() else None,
@@ -333,8 +258,9 @@ class JobQueue:
         done, last = int(prog.get("done", 0)), prog.get("last_artwork")
         rate = prog.get("sec_per_image")
         eta = round((spec["n"] - done) * rate, 1) if row["status"] == "running" and rate else None
-        out = {"id": row["id"], "kind": "generate", "name": spec["model"], "state": row["status"], "step": done,
-               "steps": spec["n"], "eta_s": eta, "losses": {}, "author": row["author"], "created": row["created"],
+        out = {"id": row["id"], "kind": "generate", "name": spec["model"], "state": _state(row), "step": done,
+               "steps": spec["n"], "eta_s": eta, "losses": {}, "author": row["author"], "author_id": row["owner"],
+               "created": row["created"],
                "updated": row["updated"], "error": row["error"],
                "sample_url": f"/api/artworks/{last}/image" if last else None, "model": spec["model"],
                "data": None, "params": spec["params"], "artworks": prog.get("artworks", [])}
@@ -363,17 +289,21 @@ class JobQueue:
         (self.settings.jobs_dir / f"{jid}.log").unlink(missing_ok=True)
 
     def _halt(self, jid: int, reason: str, state: str, direct: tuple, refusal: str) -> dict:
+        """A job not running stops now; a running one is asked to (its state is pausing or cancelling until
+        the trainer has checkpointed, seconds to minutes), and the answer comes at once."""
         with self._lock:
-            status = self._row(jid)["status"]
+            row = self._row(jid)
+            status = row["status"]
             if status in direct:
                 self._set(jid, state)
                 return self.get(jid)
             if status != "running" or self._current != jid:
                 raise JobConflict(f"job {jid} is {status}; {refusal}")
-            self._stop = self._stop or reason
-            deadline = time.monotonic() + self.settings.job_stop_timeout_s + 5
-            while self._current == jid and time.monotonic() < deadline:
-                self._finished.wait(0.5)
+            if self._stop == "cancel" and reason == "pause":
+                raise JobConflict(f"job {jid} is cancelling; it cannot be paused")
+            self._stop = reason                     # a cancel overrides a pause still in progress
+            with self.store.tx() as c:              # kept, so a studio stopped meanwhile still honours it
+                c.execute("UPDATE jobs SET stop = ?, updated = ? WHERE id = ?", (reason, now_iso(), jid))
         return self.get(jid)
 
     def resume(self, jid: int) -> dict:
@@ -408,7 +338,6 @@ class JobQueue:
                 with self._lock:
                     self._set(job["id"], "failed", error=f"studio error: {type(e).__name__}: {e}", pid=None)
                     self._current, self._stop = None, None
-                    self._finished.notify_all()
 
     def _claim(self):
         with self.store.tx() as c:
@@ -471,7 +400,6 @@ class JobQueue:
             else:
                 self._set(jid, "failed", pid=None, error=_last_line(logfile) or f"the trainer exited with {rc}")
             self._current, self._stop = None, None
-            self._finished.notify_all()
 
 
     def _run_generate(self, job) -> None:
@@ -487,17 +415,21 @@ class JobQueue:
                 break
             count = min(GENERATE_CHUNK, spec["n"] - done)
             t0 = time.monotonic()
+
+            def count_them(c, ids) -> None:
+                """In the chunk's own transaction: its images and the count that includes them commit together,
+                so a kill at any moment neither loses a chunk nor makes it twice (called before the loop goes on)."""
+                prog.update(done=done + count, last_artwork=ids[-1], sec_per_image=(time.monotonic() - t0) / count,
+                            artworks=(prog.get("artworks", []) + ids)[-GENERATE_CHUNK:])
+                c.execute("UPDATE jobs SET progress = ?, updated = ? WHERE id = ?", (json.dumps(prog), now_iso(), jid))
+
             try:
-                ids = self.make_images(job["owner"], spec["model"], count, spec["seed"] + done, spec["truncation"],
-                                       spec["no_copies"])
+                self.make_images(job["owner"], spec["model"], count, spec["seed"] + done, spec["truncation"],
+                                 spec["no_copies"], count_them)
             except UserError as e:
                 error = str(e)
                 break
             done += count
-            prog = {"done": done, "last_artwork": ids[-1], "sec_per_image": (time.monotonic() - t0) / count,
-                    "artworks": (prog.get("artworks", []) + ids)[-GENERATE_CHUNK:]}
-            with self.store.tx() as c:
-                c.execute("UPDATE jobs SET progress = ?, updated = ? WHERE id = ?", (json.dumps(prog), now_iso(), jid))
         with self._lock:
             stop = self._stop
             if error is not None:
@@ -507,23 +439,27 @@ class JobQueue:
             else:
                 self._set(jid, {"pause": "paused", "cancel": "cancelled"}.get(stop, "running"))
             self._current, self._stop = None, None
-            self._finished.notify_all()
+
+
+def _state(row) -> str:
+    """The job's state as shown: a running job that was asked to stop is pausing or cancelling until it has."""
+    if row["status"] == "running" and row["stop"]:
+        return {"pause": "pausing", "cancel": "cancelling"}[row["stop"]]
+    return row["status"]
 
 
 def make_images(studio, author: int | None, model: str, n: int, seed: int, truncation: float,
-                no_copies: bool) -> list[int]:
+                no_copies: bool, record: Callable | None = None) -> list[int]:
     """One chunk of a generate job: the generate pipeline (with the copy guard when asked), stored as
-    artworks of `author`; their ids."""
+    artworks of `author`; their ids. `record(connection, ids)` runs in the same transaction as the rows."""
     from ..pipelines import GeneratePipeline
-    from .auth import User
-    from .routes.create import store_outputs
+    from .generation import store_outputs
 
     handle = studio.models.load(model)
     guard = studio.generator.guard(model, handle) if no_copies else None
     out = GeneratePipeline(handle, copy_check=guard).run(n=n, seed=seed, truncation=truncation, batch_size=n,
                                                          no_copies=no_copies, grid=False)
-    user = User(author, "", "editor")
-    return [a["id"] for a in store_outputs(studio, user, model, out)]
+    return [a["id"] for a in store_outputs(studio, author, model, out, record=record)]
 
 
 def _last_line(path: Path) -> str | None:

@@ -2,55 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import Field
 
 from ...errors import UserError
-from ...models.pretrained import STARTER
-from ...pipelines import BreedPipeline, GeneratePipeline, Output, Pipeline
+from ...pipelines import BreedPipeline, Output
 from ...pipelines.breed import parent_latent
 from ..auth import User, editor
-from ..generation import GenerateRequest, png_bytes
+from .. import generation
+from ..generation import GenerateBody, GenerateRequest, check_generate, params_model
 
 router = APIRouter(tags=["create"])
 # Pipelines the studio runs, and where (the rest are listed with their params, for forms to come).
 STUDIO_PIPELINES = {"generate": "/api/generate", "breed": "/api/breed"}
-_TYPES: dict[str, Any] = {"int": int, "float": float, "bool": bool, "str": str, "ints": list[int]}
-
-
-def params_model(pipeline: type[Pipeline], name: str, exclude: tuple[str, ...] = (),
-                 defaults: dict | None = None, **extra: Any) -> type[BaseModel]:
-    """A request body built from a pipeline's declared parameters (types, defaults, help and ranges
-    documented in the OpenAPI schema; the values are checked by the Params themselves)."""
-    fields: dict[str, Any] = dict(extra)
-    for p in pipeline.params:
-        if p.name in exclude:
-            continue
-        limits = {k: v for k, v in (("minimum", p.min), ("maximum", p.max)) if v is not None}
-        default = (defaults or {}).get(p.name, p.default)
-        finite = {"allow_inf_nan": False} if p.kind == "float" else {}
-        fields[p.name] = (_TYPES[p.kind], Field(default, description=p.help, json_schema_extra=limits or None,
-                                                **finite))
-    return create_model(name, __config__=ConfigDict(extra="forbid"), **fields)
-
-
-GenerateBody = params_model(GeneratePipeline, "GenerateBody", exclude=("batch_size",),
-                            defaults={"n": 4, "no_copies": True},
-                            model=(str, Field(STARTER, max_length=100,
-                                              description="'starter' or a run folder's name (see /api/models)")))
+__all__ = ["params_model", "router", "store_outputs"]          # params_model: for the other pages' bodies
 
 
 def store_outputs(studio, user: User, model: str, out: Output, parents: list[int] = ()) -> list[dict]:
     """Write each image to the object store, then record all of them in ONE transaction."""
-    shas = [studio.objects.put(png_bytes(img)) for img in out.images]
-    with studio.store.tx() as c:
-        ids = [studio.store.add_artwork(c, sha256=sha, author=user.id, model=model, pipeline=r["pipeline"],
-                                        recipe=r, seed=r["params"].get("image_seed"), parents=list(parents))
-               for sha, r in zip(shas, out.recipes)]
-    return [studio.store.artwork(i, user.id) for i in ids]
+    return generation.store_outputs(studio, user.id, model, out, parents)
 
 
 @router.post("/api/generate", status_code=201)
@@ -58,9 +29,7 @@ async def generate(body: GenerateBody, request: Request,  # type: ignore[valid-t
                    user: User = Depends(editor)) -> dict:
     """Sample `n` images from a model; image i uses seed+i. Each becomes an artwork with its recipe."""
     studio = request.app.state.studio
-    params = body.model_dump()
-    model = params.pop("model")
-    kwargs = GeneratePipeline.resolve(**params, batch_size=1)
+    model, kwargs = check_generate(body.model_dump(), "body")    # what a generate job's params go through too
     limit = studio.settings.max_images_per_request
     if kwargs["n"] > limit:
         raise UserError(f"n: the studio makes at most {limit} images per request; ask again for more")

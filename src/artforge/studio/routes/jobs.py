@@ -18,6 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from ...errors import UserError
 from ..auth import User, editor, viewer
 from ..jobs import FINAL, MAX_STEPS, JobConflict
+from ..jobplan import UPLOAD_ID, JobForbidden
+from ..store import now_iso
 from ..uploads import UploadTooLarge, unpack_zip
 
 router = APIRouter(tags=["train"])
@@ -25,13 +27,14 @@ JobId = Annotated[int, PathParam(ge=1, le=2**62, description="the job's id")]
 
 
 class NewJob(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)      # 2.0 steps, "5" steps: refused
     kind: Literal["train", "generate"] = Field("train", description="train (a run) or generate (many images; "
                                                "give only params: model, n, seed, truncation, no_copies)")
     name: str | None = Field(None, min_length=1, max_length=100, description="train: the run's folder name "
                              "under DATA_DIR/runs; the model appears under this name in /api/models")
     data: str | None = Field(None, min_length=1, max_length=1000, description="train: an upload id (POST "
-                             "/api/uploads), 'builtin' (the built-in landscapes) or a folder inside the data dir")
+                             "/api/uploads; an editor's own), 'builtin' (the built-in landscapes) or (owners "
+                             "only) a folder inside the data dir")
     steps: int | None = Field(None, ge=1, le=MAX_STEPS, description="train: optimizer steps of the run")
     params: dict[str, bool | int | float | str] = Field(
         default_factory=dict, max_length=64,
@@ -48,6 +51,23 @@ def _conflict(fn, *args):
         return fn(*args)
     except JobConflict as e:
         raise HTTPException(409, str(e)) from None
+    except JobForbidden as e:
+        raise HTTPException(403, str(e)) from None
+
+
+def may_control(user: User, job: dict) -> bool:
+    """Editors steer their own jobs; owners (the studio's admins) steer everyone's."""
+    return user.can("owner") or user.can("editor") and job.get("author_id") == user.id
+
+
+def as_seen_by(user: User, job: dict) -> dict:
+    """A job as `user` sees it: `can_control` (whether Pause/Resume/Cancel/Remove are theirs to press), and
+    the upload it trains on named only to those who may use that upload."""
+    mine = may_control(user, job)
+    shown = dict(job, can_control=mine)
+    if not mine and isinstance(job.get("data"), str) and UPLOAD_ID.fullmatch(job["data"]):
+        shown["data"] = "upload"
+    return shown
 
 
 @router.post("/api/uploads", status_code=201)
@@ -55,10 +75,11 @@ async def upload_zip(request: Request, file: UploadFile = File(..., description=
                      user: User = Depends(editor)) -> dict:
     """A zip of training images, checked (size, paths, links, zip bombs, pixel limit) and unpacked; train on
     it with POST /api/jobs {"data": upload}."""
-    return await run_in_threadpool(_unpack, request.app.state.studio.settings, file)
+    return await run_in_threadpool(_unpack, request.app.state.studio, file, user)
 
 
-def _unpack(settings, file: UploadFile) -> dict:
+def _unpack(studio, file: UploadFile, user: User) -> dict:
+    settings = studio.settings
     limit = settings.max_zip_bytes
     settings.tmp_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=settings.tmp_dir) as tmp:
@@ -72,7 +93,10 @@ def _unpack(settings, file: UploadFile) -> dict:
             upload_id, kept, skipped = unpack_zip(path, settings)
         except UploadTooLarge as e:
             raise HTTPException(413, str(e)) from None
-    return {"upload": upload_id, "images": kept, "skipped": skipped[:50]}
+    with studio.store.tx() as c:                # whose it is: only they (and owners) may train on it
+        c.execute("INSERT INTO uploads (id, owner, created, images) VALUES (?, ?, ?, ?)",
+                  (upload_id, user.id, now_iso(), kept))
+    return {"upload": upload_id, "images": kept, "skipped": skipped[:50], "skipped_count": len(skipped)}
 
 
 @router.post("/api/jobs", status_code=201)
@@ -84,49 +108,54 @@ def new_job(body: NewJob, request: Request, user: User = Depends(editor)) -> dic
         if body.name is not None or body.data is not None or body.steps is not None:
             raise UserError("kind generate: give only params (model, n, seed, truncation, no_copies); name, data "
                             "and steps are for train jobs")
-        return queue.submit_generate(user.id, body.params)
+        return as_seen_by(user, queue.submit_generate(user.id, body.params))
     missing = [k for k in ("name", "data", "steps") if getattr(body, k) is None]
     if missing:
         raise UserError(f"{missing[0]}: a train job needs name, data and steps")
-    return _conflict(queue.submit_train, user.id, body.name, body.data, body.steps, body.params)
+    return as_seen_by(user, _conflict(queue.submit_train, user.id, body.name, body.data, body.steps, body.params,
+                                      user.can("owner")))
 
 
 @router.get("/api/jobs")
 def list_jobs(request: Request, user: User = Depends(viewer)) -> dict:
-    return {"items": _queue(request).list()}
+    """Every job, newest first; `can_control` says whether you may pause, resume, cancel or remove it."""
+    return {"items": [as_seen_by(user, j) for j in _queue(request).list()]}
 
 
 @router.get("/api/jobs/{jid}")
 def get_job(jid: JobId, request: Request, user: User = Depends(viewer)) -> dict:
-    return _queue(request).get(jid)
+    return as_seen_by(user, _queue(request).get(jid))
 
 
 def _own(request: Request, jid: int, user: User) -> None:
     """Editors steer their own jobs; owners (the studio's admins) steer everyone's."""
     job = _queue(request).get(jid)
-    if job.get("author") != user.username and not user.can("owner"):
-        raise HTTPException(403, f"job {jid} was started by {job.get('author')}; only they or an owner can change it")
+    if not may_control(user, job):
+        raise HTTPException(403, f"job {jid} was started by {job.get('author') or 'a removed user'}; only they or "
+                                 "an owner can change it")
 
 
 @router.post("/api/jobs/{jid}/pause")
 def pause(jid: JobId, request: Request, user: User = Depends(editor)) -> dict:
-    """Stop the run cleanly (it saves a checkpoint); resume continues from there."""
+    """Stop the run cleanly (it saves a checkpoint); resume continues from there. Answers at once: a running
+    job is `pausing` until its trainer has checkpointed (seconds to minutes), then `paused`."""
     _own(request, jid, user)
-    return _conflict(_queue(request).pause, jid)
+    return as_seen_by(user, _conflict(_queue(request).pause, jid))
 
 
 @router.post("/api/jobs/{jid}/resume")
 def resume(jid: JobId, request: Request, user: User = Depends(editor)) -> dict:
     """Queue a paused or interrupted job again; it continues from its last checkpoint."""
     _own(request, jid, user)
-    return _conflict(_queue(request).resume, jid)
+    return as_seen_by(user, _conflict(_queue(request).resume, jid))
 
 
 @router.post("/api/jobs/{jid}/cancel")
 def cancel(jid: JobId, request: Request, user: User = Depends(editor)) -> dict:
-    """End the job (a running one is stopped cleanly; its run folder stays)."""
+    """End the job (a running one is stopped cleanly; its run folder stays). Answers at once: a running job
+    is `cancelling` until its trainer has stopped, then `cancelled`."""
     _own(request, jid, user)
-    return _conflict(_queue(request).cancel, jid)
+    return as_seen_by(user, _conflict(_queue(request).cancel, jid))
 
 
 @router.delete("/api/jobs/{jid}", status_code=204)
@@ -151,7 +180,7 @@ async def events(jid: JobId, request: Request, user: User = Depends(viewer)) -> 
     async def stream():
         last, quiet_since = None, time.monotonic()
         while True:
-            job = await run_in_threadpool(queue.get, jid, True)
+            job = as_seen_by(user, await run_in_threadpool(queue.get, jid, True))
             text = json.dumps(job)
             if text != last:
                 yield f"event: progress\ndata: {text}\n\n"
