@@ -30,7 +30,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-from .errors import ConfigError
+from .errors import ConfigError, not_a_file
 
 T = TypeVar("T")
 
@@ -58,6 +58,13 @@ def _unknown_key(key: str, valid: list[str], where: str) -> ConfigError:
     close = difflib.get_close_matches(key, valid, n=1, cutoff=0.5)
     hint = f"; did you mean '{close[0]}'?" if close else f"; valid keys: {', '.join(valid)}"
     return ConfigError(f"unknown config key '{key}'{where}{hint}")
+
+
+def _unknown_section(name: str, sections: list[str], where: str) -> ConfigError:
+    close = difflib.get_close_matches(name, sections, n=1, cutoff=0.5)
+    hint = (f"; did you mean [{close[0]}]?" if close else
+            f"; sections: {', '.join(f'[{s}]' for s in sections)}" if sections else "; it takes no sections here")
+    return ConfigError(f"unknown config section [{name}]{where}{hint}")
 
 
 def _coerce(value: Any, tp: Any, key: str) -> Any:
@@ -109,6 +116,9 @@ def from_dict(cls: type[T], data: dict, prefix: str = "", where: str = "") -> T:
     names = {f.name for f in dataclasses.fields(cls)}
     for k in data:
         if k not in names:
+            if isinstance(data[k], dict):        # a [section]: compared with the sections, not with every key
+                raise _unknown_section(f"{prefix}{k}", [f"{prefix}{f.name}" for f in dataclasses.fields(cls)
+                                                        if dataclasses.is_dataclass(hints[f.name])], where)
             valid = all_keys(cls, prefix)
             raise _unknown_key(f"{prefix}{k}", valid, where)
     kwargs = {}
@@ -144,7 +154,7 @@ def load_toml(path: str | Path) -> dict:
     """Read a TOML file; a missing or malformed file is a ConfigError naming it."""
     p = Path(path)
     if not p.is_file():
-        raise ConfigError(f"config file not found: {p}")
+        raise ConfigError(not_a_file(p, "config file not found", "a config file (.toml)"))
     try:
         return tomllib.loads(p.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:

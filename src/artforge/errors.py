@@ -1,5 +1,9 @@
 """Errors a user can cause and fix; the CLI prints them as one line, with no traceback."""
 
+from __future__ import annotations
+
+from pathlib import Path
+
 
 class UserError(Exception):
     """Something the user asked for cannot be done; the message says what and what to do."""
@@ -21,3 +25,12 @@ class RunError(UserError):
 
 class RecipeError(UserError):
     """A file carries no recipe, or its recipe cannot be replayed."""
+
+
+def not_a_file(path: str | Path, missing: str, give: str) -> str:
+    """The message for a path that should be a file: a folder is named as one, never as 'not found'.
+
+    >>> not_a_file("/", "config file not found", "a config file (.toml)")
+    '/ is a folder; give a config file (.toml)'
+    """
+    return f"{path} is a folder; give {give}" if Path(path).is_dir() else f"{missing}: {path}"

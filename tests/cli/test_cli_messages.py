@@ -182,9 +182,16 @@ def test_recipe_of_a_folder(cli, tmp_path, capsys):
     assert _err(capsys) == f"error: {tmp_path} is a folder; give a file (PNG, GIF, MP4 or MIDI)\n"
 
 
+def test_stylize_content_that_is_a_folder(cli, tmp_path, art, capsys):
+    art(2, size=80).save(tmp_path / "style.png")
+    (tmp_path / "photos").mkdir()
+    assert cli("stylize", tmp_path / "photos", tmp_path / "style.png", "--out", tmp_path / "o.png") == 2
+    assert _err(capsys) == f"error: {tmp_path / 'photos'} is a folder; give the content image's file\n"
+
+
 def test_config_file_that_is_a_folder(cli, tmp_path, capsys):
     assert cli("train", "gan", tmp_path, "--run", tmp_path / "run", "--config", tmp_path) == 2
-    assert _err(capsys) == f"error: config file {tmp_path} is a folder; give a .toml file\n"
+    assert _err(capsys) == f"error: {tmp_path} is a folder; give a config file (.toml)\n"
 
 
 def test_a_config_section_with_a_typo_suggests_the_section(cli, tmp_path, capsys):

@@ -80,9 +80,29 @@ def from_pretrained(name_or_path: str | Path, device: str | torch.device = "cpu"
     config = load_config(folder / CONFIG_NAME)
     module = build_from_config(config)
     state = load_weights(folder / WEIGHTS_NAME)
-    try:
-        module.load_state_dict(state, strict=True)
-    except RuntimeError as e:
-        raise RunError(f"{folder / WEIGHTS_NAME} does not match {folder / CONFIG_NAME}: {str(e).splitlines()[0]}") from None
+    problem = state_mismatch(module.state_dict(), state)
+    if problem:
+        raise RunError(f"{folder / WEIGHTS_NAME} does not match {folder / CONFIG_NAME}: {problem} (the weights file "
+                       "is damaged or belongs to another model: retrain or restore it from a backup)")
+    module.load_state_dict(state, strict=True)
     module.artforge_config = config
     return module.to(device).eval().requires_grad_(False)
+
+
+def state_mismatch(expected: dict, got: dict, shown: int = 3) -> str:
+    """What keeps `got` from loading where `expected` is wanted (names and shapes), in a few words; '' if nothing.
+
+    >>> state_mismatch({"a": torch.zeros(2), "b": torch.zeros(1)}, {"a": torch.zeros(3), "c": torch.zeros(1)})
+    'missing b; unexpected c; a is (3,), not (2,)'
+    """
+    def some(names: list[str]) -> str:
+        more = f" and {len(names) - shown} more" if len(names) > shown else ""
+        return ", ".join(names[:shown]) + more
+
+    missing = sorted(set(expected) - set(got))
+    unexpected = sorted(set(got) - set(expected))
+    shapes = [f"{k} is {tuple(got[k].shape)}, not {tuple(expected[k].shape)}" for k in sorted(set(expected) & set(got))
+              if tuple(got[k].shape) != tuple(expected[k].shape)]
+    parts = ([f"missing {some(missing)}"] if missing else []) + ([f"unexpected {some(unexpected)}"] if unexpected
+                                                                   else []) + shapes[:shown]
+    return "; ".join(parts)

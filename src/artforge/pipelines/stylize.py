@@ -31,7 +31,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from ..data.images import BadImage, decode_image
-from ..errors import RecipeError, UserError
+from ..errors import RecipeError, UserError, not_a_file
 from ..features import extract, vgg
 from ..features.taps import FeatureTaps
 from ..io.weights import file_sha256
@@ -103,7 +103,7 @@ def read_input(path: str | Path, role: str, max_pixels: int = MAX_PIXELS, weight
     """Decode an input image safely (pixel limit from the header, truncation caught); StylizeError names it."""
     p = Path(path).expanduser()
     if not p.is_file():
-        raise StylizeError(f"{role} image not found: {p}")
+        raise StylizeError(not_a_file(p, f"{role} image not found", f"the {role} image's file"))
     try:
         img, _ = decode_image(p, max_pixels)
     except BadImage as e:

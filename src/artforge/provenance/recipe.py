@@ -18,7 +18,7 @@ from pathlib import Path
 from PIL import Image, UnidentifiedImageError
 
 from .. import __version__
-from ..errors import RecipeError, UserError
+from ..errors import RecipeError, UserError, not_a_file
 from ..io.png import TextTooLarge, is_png, read_png_text
 
 RECIPE_KEY = "artforge.recipe"
@@ -115,7 +115,7 @@ def read_recipe(path: str | Path) -> dict:
     """The recipe inside a PNG, GIF, MP4 or MIDI file made by artforge; RecipeError when there is none."""
     p = Path(path)
     if not p.is_file():
-        raise RecipeError(f"file not found: {p}")
+        raise RecipeError(not_a_file(p, "file not found", "a file (PNG, GIF, MP4 or MIDI)"))
     suffix = p.suffix.lower()
     if suffix in (".mid", ".midi"):
         from ..io.midi import read_recipe_text   # here, so reading image recipes never needs mido
