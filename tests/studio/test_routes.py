@@ -270,3 +270,52 @@ def test_favourites_are_each_persons_own(owner, editor):
     assert owner.get(f"/api/artworks/{aid}").json()["favourite"] is True
     assert [a["id"] for a in owner.get("/api/artworks", params={"favourite": True}).json()["items"]] == [aid]
     assert owner.get("/api/artworks", params={"favourite": False}).json()["total"] == 0
+
+
+def test_a_tag_with_a_slash_can_be_removed(owner):
+    aid = owner.post("/api/generate", json={"n": 1}).json()["artworks"][0]["id"]
+    assert owner.post(f"/api/artworks/{aid}/tags", json={"tags": ["a/b", "c"]}).json()["tags"] == ["a/b", "c"]
+    r = owner.delete(f"/api/artworks/{aid}/tags/a%2Fb")
+    assert r.status_code == 200 and r.json()["tags"] == ["c"], r.text
+
+
+def test_a_huge_bad_tag_is_not_echoed_back(owner):
+    aid = owner.post("/api/generate", json={"n": 1}).json()["artworks"][0]["id"]
+    r = owner.post(f"/api/artworks/{aid}/tags", json={"tags": ["x" * (5 << 20)]})
+    assert r.status_code == 422 and r.json()["detail"] == (
+        f"tags: {'x' * 40!r}... ({5 << 20} characters) is not a tag (1-40 characters, no commas or control "
+        "characters)")
+
+
+def test_a_chunked_upload_over_the_limit_is_413(studio, owner):
+    boundary = "artforge-test-boundary"
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.png\"\r\n"
+            "Content-Type: image/png\r\n\r\n").encode()
+    limit = studio.settings.max_upload_bytes
+
+    def body():                                     # no Content-Length: the server learns the size as it reads
+        yield head
+        for _ in range(limit // (1 << 20) + 2):
+            yield bytes(1 << 20)
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    r = owner.post("/api/artworks/upload", content=body(),
+                   headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    assert r.status_code == 413 and r.json()["detail"] == f"request body too large (limit {limit + 64 * 1024} bytes)"
+
+
+def test_a_time_past_the_last_representable_moment_is_a_clear_422(owner):
+    r = owner.get("/api/artworks", params={"since": "9999-12-31T23:59:59-23:59"})
+    assert r.status_code == 422 and r.json()["detail"] == (
+        "since: '9999-12-31T23:59:59-23:59' is out of range; give a time between the years 1 and 9999 in UTC")
+
+
+def test_bodies_take_strict_json_types(owner):
+    aid = owner.post("/api/generate", json={"n": 1}).json()["artworks"][0]["id"]
+    r = owner.put(f"/api/artworks/{aid}/favourite", json={"favourite": "yes"})
+    assert r.status_code == 422 and r.json()["detail"] == "body.favourite: Input should be a valid boolean"
+    r = owner.post("/api/generate", json={"n": True})
+    assert r.status_code == 422 and r.json()["detail"] == "body.n: Input should be a valid integer"
+    r = owner.post("/api/generate", json={"no_copies": 1})
+    assert r.status_code == 422 and r.json()["detail"] == "body.no_copies: Input should be a valid boolean"
+    assert owner.get("/api/artworks").json()["total"] == 1

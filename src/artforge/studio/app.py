@@ -11,7 +11,7 @@ import logging
 from importlib import resources
 
 from argon2 import PasswordHasher
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -116,7 +116,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    raise _TooLarge()
+                    raise _TooLarge(413, f"request body too large (limit {limit} bytes)")
             return message
 
         try:
@@ -125,8 +125,9 @@ class BodyLimit:
             await _too_large(limit, send)
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(HTTPException):
+    """An HTTPException, so FastAPI's body parsing passes it on as the 413 (it turns any other error into
+    400 'error parsing the body': what an over-limit chunked upload got)."""
 
 
 async def _too_large(limit: int, send) -> None:
