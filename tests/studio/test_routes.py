@@ -319,3 +319,10 @@ def test_bodies_take_strict_json_types(owner):
     r = owner.post("/api/generate", json={"no_copies": 1})
     assert r.status_code == 422 and r.json()["detail"] == "body.no_copies: Input should be a valid boolean"
     assert owner.get("/api/artworks").json()["total"] == 1
+
+
+def test_a_refusal_names_the_role_in_good_english(editor, viewer):
+    r = editor.post("/api/users", json={"username": "x", "password": "long enough!", "role": "viewer"})
+    assert r.status_code == 403 and r.json()["detail"] == "eddie is an editor; this needs owner rights"
+    r = viewer.post("/api/generate", json={"n": 1})
+    assert r.status_code == 403 and r.json()["detail"] == "vera is a viewer; this needs editor rights"

@@ -261,7 +261,8 @@ def require(role: str):
     """A dependency that lets through users with at least `role`."""
     def check(user: User = Depends(current_user)) -> User:
         if not user.can(role):
-            raise HTTPException(403, f"{user.username} is a {user.role}; this needs {role} rights")
+            raise HTTPException(403, f"{user.username} is {'an' if user.role[0] in 'aeiou' else 'a'} {user.role}; "
+                                     f"this needs {role} rights")
         return user
     check.__name__ = f"require_{role}"
     return check
