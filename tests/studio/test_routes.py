@@ -207,7 +207,7 @@ def test_upload_keeps_a_recipe_and_drops_other_metadata(owner):
                    files={"file": ("mine.png", png(text={RECIPE_KEY: json.dumps(recipe), "Comment": "gps"}))})
     assert r.status_code == 201, r.text
     art = r.json()
-    assert art["recipe"] == recipe and art["model"] == "elsewhere" and art["seed"] == 3
+    assert art["recipe"]["claimed"] == recipe
     stored = Image.open(io.BytesIO(owner.get(f"/api/artworks/{art['id']}/image").content))
     assert "Comment" not in stored.text and RECIPE_KEY not in stored.text
     plain = owner.post("/api/artworks/upload", files={"file": ("../../evil.png", png())}).json()
@@ -326,3 +326,20 @@ def test_a_refusal_names_the_role_in_good_english(editor, viewer):
     assert r.status_code == 403 and r.json()["detail"] == "eddie is an editor; this needs owner rights"
     r = viewer.post("/api/generate", json={"n": 1})
     assert r.status_code == 403 and r.json()["detail"] == "vera is a viewer; this needs editor rights"
+
+
+def test_an_uploaded_recipe_is_kept_as_the_files_claim_not_as_fact(owner):
+    parent = owner.post("/api/generate", json={"n": 1}).json()["artworks"][0]
+    claim = {"pipeline": "breed", "output": "image", "created": "2020-01-01T00:00:00+00:00",
+             "params": {"seed": 3, "image_seed": 3, "copy_check": {"flagged": True, "nearest_train": 0}},
+             "model": {"name": "starter", "sha256": parent["recipe"]["model"]["sha256"]},
+             "dataset": {"licence": "CC0-1.0", "consent": "yes, all of it"},
+             "parents": [{"artwork": parent["id"], "sha256": parent["sha256"]}]}
+    art = owner.post("/api/artworks/upload",
+                     files={"file": ("claim.png", png(text={RECIPE_KEY: json.dumps(claim)}))}).json()
+    assert (art["pipeline"], art["model"], art["seed"]) == ("upload", "upload", None)
+    recipe = art["recipe"]
+    assert recipe["pipeline"] == "upload" and recipe["verified"] is False and recipe["claimed"] == claim
+    assert recipe["params"] == {"filename": "claim.png"} and recipe["model"] == {} and recipe["dataset"] == {}
+    assert recipe["parents"] == [] and owner.get(f"/api/artworks/{art['id']}/lineage").json()["parents"] == []
+    assert owner.get("/api/artworks", params={"model": "starter"}).json()["total"] == 1     # the real one only

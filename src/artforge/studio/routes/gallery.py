@@ -209,8 +209,9 @@ def lineage(aid: Id, request: Request, user: User = Depends(viewer), depth: int 
 
 @router.post("/api/artworks/upload", status_code=201)
 async def upload(request: Request, file: UploadFile = File(...), user: User = Depends(editor)) -> dict:
-    """Add an image made elsewhere (PNG, JPEG, WebP...). Its artforge recipe, if it has one, is kept;
-    other metadata (EXIF, GPS...) is dropped."""
+    """Add an image made elsewhere (PNG, JPEG, WebP...). Its artforge recipe, if it has one, is kept as what the
+    file claims (`recipe.claimed`, `recipe.verified: false`), never as the artwork's own model, seed, licence,
+    consent, parents or copy check; other metadata (EXIF, GPS...) is dropped."""
     studio = request.app.state.studio
     return await run_in_threadpool(_ingest, studio, user, file)
 
@@ -234,13 +235,10 @@ def _ingest(studio, user: User, file: UploadFile) -> dict:
             recipe = None
         data = png_bytes(img)
     name = (file.filename or "upload")[-200:]
-    if recipe is None:
-        recipe = build_recipe("upload", "image", {"filename": name}, {}, {})
-    model = str(recipe["model"].get("name", "upload"))[:100] if isinstance(recipe.get("model"), dict) else "upload"
+    own = build_recipe("upload", "image", {"filename": name}, {}, {})
+    if recipe is not None:             # anyone can write any recipe into a file: shown as the file's claim
+        own.update(claimed=recipe, verified=False)
     sha = studio.objects.put(data)
-    seed = recipe.get("params", {}).get("image_seed") if isinstance(recipe.get("params"), dict) else None
     with studio.store.tx() as c:
-        aid = studio.store.add_artwork(c, sha256=sha, author=user.id, model=model,
-                                       pipeline=str(recipe.get("pipeline", "upload"))[:100], recipe=recipe,
-                                       seed=seed if isinstance(seed, int) and 0 <= seed < 2**63 else None)
-    return studio.store.artwork(aid)
+        aid = studio.store.add_artwork(c, sha256=sha, author=user.id, model="upload", pipeline="upload", recipe=own)
+    return studio.store.artwork(aid, user.id)
