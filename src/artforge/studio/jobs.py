@@ -40,7 +40,7 @@ from typing import Callable
 
 from ..errors import UserError
 from ..training.checkpoint import latest_checkpoint
-from .jobplan import JobForbidden, check_train_config, resolve_data, train_overrides
+from .jobplan import check_train_config, resolve_data, train_overrides
 from .models import RUN_NAME, ModelLibrary, NotFound, PathRefused, inside
 from .settings import StudioSettings
 from .store import Store, now_iso
