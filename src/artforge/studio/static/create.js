@@ -47,20 +47,52 @@ async function show(args) {
   if (!shown || args.query.toString()) {
     clear(pipeSelect, runnable.map(p => h("option", { value: p.name, title: p.help }, `${p.name} — ${p.help}`)));
     pipeSelect.value = runnable.some(p => p.name === wanted) ? wanted : runnable[0]?.name;
-    const values = {};
-    for (const [k, v] of args.query) if (k !== "model" && k !== "pipeline") values[k] = v;
-    await renderForm(values, args.query.get("model"));
+    const chosen = runnable.find(p => p.name === pipeSelect.value);
+    await renderForm(typed(chosen?.params || [], args.query), args.query.get("model"));
     const breedParams = pipes.find(p => p.name === "breed");
     if (breedParams) {
       clear(breedBox);
-      readBreed = paramFields(breedBox, breedParams.params, { n: 4 }, { id: "breed" });
+      readBreed = paramFields(breedBox, breedParams.params, { n: 4, ...typed(breedParams.params, args.query, "breed.") }, { id: "breed" });
     }
     shown = true;
+    if (args.query.get("parents")) await pickParents(args.query.get("parents"));
+    const model = args.query.get("model");
+    if (model && form.querySelector("#create-model").value !== model) {
+      error.textContent = `Model ${model} is not available (not trained yet, or removed); pick another.`;
+    }
+    // the settings are in the form now: the address no longer carries them (a reload keeps the form as typed)
+    if (args.query.toString()) history.replaceState(null, "", "#/create");
   }
   const readOnly = !me.can("editor");
   form.querySelector("#create-go").disabled = readOnly;
   form.querySelector("#create-queue").disabled = readOnly;
   if (readOnly) error.textContent = "You are a viewer here: you can look, not create. Ask the owner for editor rights.";
+}
+
+/** Values for a pipeline's form from the address (?seed=7&no_copies=false, or breed.mode=... with `prefix`),
+ *  each turned into its param's type; names the pipeline does not declare are left out. */
+function typed(params, query, prefix = "") {
+  const out = {};
+  for (const p of params) {
+    const v = query.get(prefix + p.name);
+    if (v === null) continue;
+    out[p.name] = p.type === "bool" ? v === "true" : p.type === "int" || p.type === "float" ? Number(v) : v;
+  }
+  return out;
+}
+
+/** Pictures chosen elsewhere (the gallery's selection, a bred picture's recipe) picked as parents here. */
+async function pickParents(list) {
+  const ids = [...new Set(list.split(",").map(Number).filter(n => Number.isInteger(n) && n > 0))];
+  const arts = [];
+  for (const id of ids) {
+    try { arts.push(await api(`/api/artworks/${id}`)); } catch (e) { fail(e); }
+  }
+  if (!arts.length) return;
+  clearSelection();
+  for (const a of arts) selected.set(a.id, a);
+  addBatch(`parents from the gallery: ${arts.map(a => `#${a.id}`).join(", ")}`, arts);
+  updateBar();
 }
 
 /** A long generation as a job in the queue (kind generate): the same params, made in chunks. */

@@ -4,10 +4,11 @@
 // be bookmarked or shared.
 import { api, artworkTile, busy, clear, confirmDialog, fail, h, me, models, notify, when } from "./core.js";
 import { isMelody, melodyControls } from "./music.js";
+import { selection } from "./gallery-select.js";
 
 const PAGE = 48;
 const FILTERS = ["q", "model", "seed", "tag", "author", "since", "until", "favourite"];
-let filterForm, grid, count, more, viewer, items = [], total = 0, lastQuery = null, timer = null, openId = null;
+let filterForm, grid, count, more, viewer, items = [], total = 0, lastQuery = null, timer = null, openId = null, picks, selectButton;
 
 function build(root) {
   const f = (name, label, input) => h("div", { class: "field" }, h("label", { for: `gallery-${name}` }, h("span", {}, label)), input);
@@ -35,12 +36,25 @@ function build(root) {
     openId = null;
   });
   viewer.addEventListener("keydown", viewerKeys);
+  picks = selection({ shown: () => items, changed: markPicked, updated: replaceTile, reload: () => { lastQuery = null; search(); } });
+  selectButton = h("button", { type: "button", class: "toggle", id: "gallery-select", "aria-pressed": "false",
+                               title: "pick several pictures to tag, favourite, download, breed or delete them together",
+                               onclick: () => { picks.setActive(!picks.active()); } }, "Select");
   root.append(
     h("div", { class: "page-head" }, h("h1", { id: "gallery-title", tabindex: "-1" }, "Gallery"),
       h("p", {}, "Everything made in this studio, by everyone, newest first."),
-      h("span", { class: "grow" }),
+      h("span", { class: "grow" }), selectButton,
       me.can("editor") ? uploadButton() : null),
-    filterForm, count, grid, h("div", { class: "row", style: "justify-content:center;margin-top:16px" }, more), viewer);
+    filterForm, count, grid, h("div", { class: "row", style: "justify-content:center;margin-top:16px" }, more), picks.el, viewer);
+}
+
+/** Select mode on the tiles: each picture's button says whether it is picked. */
+function markPicked() {
+  selectButton.setAttribute("aria-pressed", String(picks.active()));
+  for (const b of grid.querySelectorAll("figure.tile[data-id] > button")) {
+    if (picks.active()) b.setAttribute("aria-pressed", String(picks.has(Number(b.parentElement.dataset.id))));
+    else b.removeAttribute("aria-pressed");
+  }
 }
 
 function uploadButton() {
@@ -125,7 +139,12 @@ async function load(offset) {
 }
 
 function tile(art) {
-  const fig = artworkTile(art, { onpick: a => { location.hash = `#/gallery/${a.id}${lastQuery}`; },
+  const fig = artworkTile(art, { pressed: picks.active() ? picks.has(art.id) : undefined,
+                           onpick: (a, button) => {
+                             if (!picks.active()) { location.hash = `#/gallery/${a.id}${lastQuery}`; return; }
+                             picks.toggle(a);
+                             button.focus();
+                           },
                            extra: h("span", { title: `made by ${art.author || "a removed account"}` }, art.author || "—") });
   if (isMelody(art)) fig.classList.add("melody");       // a piano roll: shown whole, not cropped square
   return fig;
@@ -220,20 +239,42 @@ function render(art) {
         h("div", { class: "row" }, editor ? fav : null,
           h("a", { class: "button", href: `#/lineage/${art.id}`, title: "L", onclick: () => viewer.close() }, "Family tree"),
           art.seed !== null && art.pipeline === "generate"
-            ? h("a", { class: "button", href: `#/explore?model=${encodeURIComponent(art.model)}&seed=${art.seed}`, onclick: () => viewer.close() }, "Explore from here") : null),
+            ? h("a", { class: "button", href: `#/explore?model=${encodeURIComponent(art.model)}&seed=${art.seed}`, onclick: () => viewer.close() }, "Explore from here") : null,
+          editor ? remixLink(art) : null),
         h("section", { "aria-label": "Tags", class: "stack", style: "gap:8px" }, h("h3", {}, "Tags"), chips, editor ? tagForm : null),
         download(art),
         h("details", {}, h("summary", {}, "Recipe"), h("pre", { class: "recipe" }, JSON.stringify(art.recipe, null, 2))),
         editor && mine ? h("div", { class: "row end" }, del) : null)));
 }
 
+/** "Use these settings": the Create page with this picture's recipe filled in: a generated picture's model,
+ *  seed (its own, so it comes first), count, truncation and copy check; a bred one's parents picked and its
+ *  breeding settings. Nothing for pictures whose recipe Create cannot take (melodies, uploads). */
+function remixLink(art) {
+  const p = art.recipe?.params || {};
+  const q = new URLSearchParams({ pipeline: "generate", model: art.model || "" });
+  if (art.pipeline === "generate") {
+    q.set("seed", p.image_seed ?? art.seed ?? p.seed ?? 0);
+    for (const k of ["n", "truncation", "no_copies"]) if (p[k] !== undefined) q.set(k, p[k]);
+  } else if (art.pipeline === "breed") {
+    const parents = (art.recipe?.parents || []).map(x => x.artwork).filter(Boolean);
+    if (!parents.length) return null;
+    q.set("parents", parents.join(","));
+    for (const k of ["mode", "n", "seed", "mutation"]) if (p[k] !== undefined) q.set(`breed.${k}`, p[k]);
+  } else return null;
+  return h("a", { class: "button", href: `#/create?${q}`, title: "open Create with this picture's settings (remix)",
+                  onclick: () => viewer.close() }, "Use these settings");
+}
+
 function refreshTile(id) {
-  api(`/api/artworks/${id}`).then(art => {
-    const i = items.findIndex(a => a.id === id);
-    if (i >= 0) items[i] = art;
-    const old = grid.querySelector(`figure[data-id="${id}"]`);
-    if (old) old.replaceWith(tile(art));
-  }).catch(() => {});
+  api(`/api/artworks/${id}`).then(replaceTile).catch(() => {});
+}
+
+function replaceTile(art) {
+  const i = items.findIndex(a => a.id === art.id);
+  if (i >= 0) items[i] = art;
+  const old = grid.querySelector(`figure[data-id="${art.id}"]`);
+  if (old) old.replaceWith(tile(art));
 }
 
 function paths(d, prefix = "", depth = 0) {
