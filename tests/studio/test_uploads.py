@@ -102,3 +102,13 @@ def test_size_limits_and_zip_bombs(tmp_path):
         assert "pixel limit" in r.json()["skipped"][0]["reason"]
     finally:
         s.close()
+
+
+def test_every_skipped_file_is_reported_with_its_reason(owner):
+    data = make_zip([("art/a.png", png()), ("art/.hidden.png", png()), ("art/.thumbs/b.png", png()),
+                     ("__MACOSX/art/._a.png", b"junk"), ("art/notes.txt", b"hi"), ("art/broken.png", b"not a png")])
+    body = post(owner, data).json()
+    assert body["images"] == 1 and body["skipped_count"] == 5
+    assert {s["path"]: s["reason"] for s in body["skipped"]} == {
+        "art/.hidden.png": "hidden file", "art/.thumbs/b.png": "hidden file", "__MACOSX/art/._a.png": "hidden file",
+        "art/notes.txt": "not an image file", "art/broken.png": "not an image"}     # the decoder's verdict

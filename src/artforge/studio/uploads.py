@@ -4,7 +4,8 @@ Every entry is checked before anything is written: no absolute paths, no '..', n
 encryption, at most `max_zip_entries` entries, a declared total of at most `max_unzipped_bytes`, and no
 entry that inflates more than `max_zip_ratio` times (what zip bombs do). While unpacking, each entry is
 counted again, so a header that lies about its size is caught too. Only image files are kept, each
-decoded once under the pixel limit; they are written under new names (`00012-cat.png`), so nothing in
+decoded once under the pixel limit (every other file is reported with the reason it was skipped: hidden
+file, not an image file, or what decoding found); they are written under new names (`00012-cat.png`), so nothing in
 the archive chooses a path. The folder appears under its final name only when complete.
 
 >>> # upload_id, kept, skipped = unpack_zip(Path("art.zip"), settings)
@@ -52,10 +53,15 @@ def _check_entry(info: zipfile.ZipInfo, settings: StudioSettings) -> None:
                              f"{settings.max_zip_ratio:g}); refused as a possible zip bomb")
 
 
-def _keep(info: zipfile.ZipInfo) -> bool:
+def _skip_reason(info: zipfile.ZipInfo) -> str | None:
+    """Why an entry is not unpacked ('hidden file': a dot file, or inside a dot folder or macOS's __MACOSX),
+    or None for an image file to keep."""
     parts = PurePosixPath(info.filename.replace("\\", "/")).parts
-    return (not info.is_dir() and parts and parts[-1].lower().endswith(IMAGE_SUFFIXES)
-            and not any(p.startswith(".") or p == "__MACOSX" for p in parts))
+    if any(p.startswith(".") or p == "__MACOSX" for p in parts):
+        return "hidden file"
+    if not parts or not parts[-1].lower().endswith(IMAGE_SUFFIXES):
+        return "not an image file"
+    return None
 
 
 def _safe_name(i: int, filename: str) -> str:
@@ -81,9 +87,9 @@ def unpack_zip(src: Path, settings: StudioSettings) -> tuple[str, int, list[dict
         if declared > settings.max_unzipped_bytes:
             raise UploadTooLarge(f"file: the zip would unpack to {declared} bytes (limit "
                                  f"{settings.max_unzipped_bytes}); refused as a possible zip bomb")
-        wanted = [i for i in infos if _keep(i)]
-        skipped = [{"path": i.filename[:200], "reason": "not an image file"} for i in infos
-                   if not i.is_dir() and not _keep(i)]
+        files = [i for i in infos if not i.is_dir()]
+        wanted = [i for i in files if _skip_reason(i) is None]
+        skipped = [{"path": i.filename[:200], "reason": _skip_reason(i)} for i in files if _skip_reason(i)]
         settings.uploads_dir.mkdir(parents=True, exist_ok=True)
         settings.tmp_dir.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=settings.tmp_dir, prefix="upload-"))
