@@ -111,9 +111,21 @@ class Generator:
             if self.copy_check_factory is not None:
                 self._guards[key] = self.copy_check_factory(handle)
             else:
-                from ..metrics.guard import CopyGuard
-                self._guards[key] = CopyGuard.for_model(handle)
+                self._guards[key] = self._copy_guard(name, handle)
         return self._guards[key]
+
+    def _copy_guard(self, name: str, handle):
+        """The real copy check; a model without a readable index is a UserError that names no server path."""
+        from ..metrics.guard import CopyGuard
+
+        note = self.library.copy_check_note(name)
+        if note is not None:
+            raise UserError(f"no_copies: {note}")
+        try:
+            return CopyGuard.for_model(handle)
+        except UserError:
+            raise UserError(f"no_copies: the copy-check index of model {name!r} is damaged; untick 'No copies' "
+                            "to generate without the check, and ask the studio's owner to rebuild it") from None
 
     def __call__(self, requests: list[GenerateRequest]) -> list[Output | Exception]:
         results: list[Output | Exception | None] = [None] * len(requests)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..errors import UserError
 from ..io.weights import CONFIG_NAME, WEIGHTS_NAME
+from ..metrics.memorization import INDEX_NAME
 from ..models.pretrained import STARTER, starter_dir
 
 RUN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
@@ -112,9 +113,17 @@ class ModelLibrary:
         model = config.get("model", {}) if isinstance(config.get("model"), dict) else {}
         return {"name": name, "family": config.get("family"), "arch": config.get("arch"),
                 "resolution": model.get("resolution"), "z_dim": model.get("z_dim"), "ready": ready,
-                "copy_check": (folder / "train_index.safetensors").is_file(),
+                "copy_check": (folder / INDEX_NAME).is_file(), "copy_check_note": self.copy_check_note(name),
                 "dataset": config.get("dataset", {}),
                 "files": [f for f in SHOWN_FILES if (folder / f).is_file()]}
+
+    def copy_check_note(self, name: str) -> str | None:
+        """Why `no_copies` cannot work with model `name` (for the form to say, and the 422), or None if it can.
+        It names no path: the person asking may not be the one who runs the studio."""
+        if (self.folder(name) / INDEX_NAME).is_file():
+            return None
+        return (f"model {name!r} has no copy-check index (its run was trained without one), so its images cannot "
+                "be compared with its training images; untick 'No copies' to generate without the check")
 
     def names(self) -> list[str]:
         runs = sorted(p.name for p in self.runs_dir.iterdir() if p.is_dir() and RUN_NAME.fullmatch(p.name)) \
