@@ -7,46 +7,59 @@ import { zipBlob } from "./zip.js";
 
 const BREEDABLE = ["generate", "breed"];     // pictures whose recipes give their latents
 
-/** The bar and the selection. `shown()` gives the artworks in the grid; `changed()` marks the picked tiles;
- *  `updated(art)` redraws one picture's tile (new tags, favourite); `reload()` searches again (after a delete). */
-export function selection({ shown, changed, updated, reload }) {
-  const picked = new Map();                    // artwork id -> artwork
-  let on = false;
-  const count = h("b", { id: "gallery-selcount" });
-  const tagInput = h("input", { id: "gallery-bulk-tag", maxlength: 40, placeholder: "e.g. sunset", autocomplete: "off", list: "gallery-tags" });
-  const tagForm = h("form", { class: "with-button", "aria-label": "Tag the selected pictures" },
-    h("label", { for: "gallery-bulk-tag", class: "muted small", style: "align-self:center" }, "Tag"), tagInput,
-    h("button", { type: "submit" }, "Add tag"));
-  const button = (label, run, props = {}) => h("button", { type: "button", ...props, onclick: e => busy(e.currentTarget, run) }, label);
-  const fav = button("★ Favourite", () => favourite(true), { title: "favourite every selected picture" });
-  const unfav = button("☆ Not favourite", () => favourite(false));
-  const breed = button("Breed in Create", breedThem, { title: "open Create with these pictures picked as parents" });
-  const del = button("Delete…", remove, { class: "danger" });
-  const dl = button("Download (zip)", download, { title: "one zip of the PNGs, each with its recipe" });
-  const needSome = [tagForm.querySelector("button"), fav, unfav, breed, del, dl];      // disabled with none picked
-  const el = h("section", { class: "selbar", "aria-label": "Selected pictures", hidden: true },
-    h("div", { class: "row" }, count,
-      h("button", { type: "button", class: "ghost", onclick: () => { for (const a of shown()) picked.set(a.id, a); update(); } }, "Select all shown"),
-      h("button", { type: "button", class: "ghost", onclick: () => { picked.clear(); update(); } }, "Select none"),
-      h("span", { class: "grow" }),
-      me.can("editor") ? tagForm : null, me.can("editor") ? fav : null, me.can("editor") ? unfav : null,
-      dl,
-      me.can("editor") ? breed : null, me.can("editor") ? del : null));
-  tagForm.addEventListener("submit", e => {
-    e.preventDefault();
-    busy(tagForm.querySelector("button"), addTag);
-  });
-
-  function update() {
-    const ids = [...picked.keys()];
-    count.textContent = `${ids.length} selected`;
-    el.hidden = !on;
-    for (const b of needSome) b.disabled = !ids.length;
-    changed();
+export class Selection {
+  /** `shown()` gives the artworks in the grid; `changed()` marks the picked tiles; `updated(art)` redraws
+   *  one picture's tile (new tags, favourite); `reload()` searches again (after a delete). */
+  constructor({ shown, changed, updated, reload }) {
+    Object.assign(this, { shown, changed, updated, reload });
+    this.picked = new Map();                   // artwork id -> artwork
+    this.on = false;
+    this.el = this.bar();
   }
-  const arts = () => [...picked.values()];
 
-  async function each(done, list, call) {
+  bar() {
+    const button = (label, run, props = {}) => h("button", { type: "button", ...props, onclick: e => busy(e.currentTarget, run) }, label);
+    this.count = h("b", { id: "gallery-selcount" });
+    this.tagInput = h("input", { id: "gallery-bulk-tag", maxlength: 40, placeholder: "e.g. sunset", autocomplete: "off", list: "gallery-tags" });
+    const tagButton = h("button", { type: "submit" }, "Add tag");
+    const tagForm = h("form", { class: "with-button", "aria-label": "Tag the selected pictures" },
+      h("label", { for: "gallery-bulk-tag", class: "muted small", style: "align-self:center" }, "Tag"), this.tagInput, tagButton);
+    tagForm.addEventListener("submit", e => { e.preventDefault(); busy(tagButton, () => this.addTag()); });
+    const editor = me.can("editor");
+    const actions = [
+      editor && tagForm,
+      editor && button("★ Favourite", () => this.favourite(true), { title: "favourite every selected picture" }),
+      editor && button("☆ Not favourite", () => this.favourite(false)),
+      button("Download (zip)", () => this.download(), { title: "one zip of the PNGs, each with its recipe" }),
+      editor && button("Breed in Create", () => this.breed(), { title: "open Create with these pictures picked as parents" }),
+      h("span", { class: "grow" }),
+      editor && button("Delete…", () => this.remove(), { class: "danger" })].filter(Boolean);
+    this.needSome = [tagButton, ...actions.filter(a => a.tagName === "BUTTON")];       // disabled with none picked
+    return h("section", { class: "selbar", "aria-label": "Selected pictures", hidden: true },
+      h("div", { class: "row", style: "margin-bottom:10px" }, this.count,
+        h("span", { class: "grow muted small" }, "Click pictures to pick them; these buttons act on every picked one."),
+        h("button", { type: "button", class: "ghost", onclick: () => this.all() }, "Select all shown"),
+        h("button", { type: "button", class: "ghost", onclick: () => { this.picked.clear(); this.update(); } }, "Select none"),
+        h("button", { type: "button", onclick: () => this.setActive(false) }, "Done")),
+      h("div", { class: "row" }, actions));
+  }
+
+  active() { return this.on; }
+  has(id) { return this.picked.has(id); }
+  arts() { return [...this.picked.values()]; }
+  toggle(art) { if (this.picked.has(art.id)) this.picked.delete(art.id); else this.picked.set(art.id, art); this.update(); }
+  setActive(value) { this.on = value; if (!value) this.picked.clear(); this.update(); }
+  all() { for (const a of this.shown()) this.picked.set(a.id, a); this.update(); }
+
+  update() {
+    this.count.textContent = `${this.picked.size} selected`;
+    this.el.hidden = !this.on;
+    for (const b of this.needSome) b.disabled = !this.picked.size;
+    this.changed();
+  }
+
+  /** `call(art)` for each picked picture, one after another; one notice says how many went through. */
+  async each(done, list, call) {
     const failed = [];
     for (const a of list) {
       try { await call(a); } catch (e) { failed.push(`#${a.id}: ${e.message}`); }
@@ -54,37 +67,42 @@ export function selection({ shown, changed, updated, reload }) {
     const ok = list.length - failed.length;
     notify(failed.length ? `${done} ${ok} of ${list.length}. ${failed.join("; ")}` : `${done} ${ok} picture${ok === 1 ? "" : "s"}.`,
            failed.length ? "error" : "ok");
-    return ok;
   }
-  async function addTag() {
-    const tags = tagInput.value.split(",").map(t => t.trim()).filter(Boolean);
-    if (!tags.length) { tagInput.focus(); return; }
-    await each(`Tagged “${tags.join(", ")}”:`, arts(), a => api(`/api/artworks/${a.id}/tags`, { method: "POST", json: { tags } })
-      .then(art => { picked.set(a.id, art); updated(art); }));
-    tagInput.value = "";
-    update();
+
+  keep(art) { this.picked.set(art.id, art); this.updated(art); }
+
+  async addTag() {
+    const tags = this.tagInput.value.split(",").map(t => t.trim()).filter(Boolean);
+    if (!tags.length) { this.tagInput.focus(); return; }
+    await this.each(`Tagged “${tags.join(", ")}”:`, this.arts(),
+      a => api(`/api/artworks/${a.id}/tags`, { method: "POST", json: { tags } }).then(art => this.keep(art)));
+    this.tagInput.value = "";
+    this.update();
   }
-  async function favourite(value) {
-    await each(value ? "Favourited" : "Unfavourited", arts(),
-      a => api(`/api/artworks/${a.id}/favourite`, { method: "PUT", json: { favourite: value } })
-        .then(art => { picked.set(a.id, art); updated(art); }));
-    update();
+
+  async favourite(value) {
+    await this.each(value ? "Favourited" : "Unfavourited", this.arts(),
+      a => api(`/api/artworks/${a.id}/favourite`, { method: "PUT", json: { favourite: value } }).then(art => this.keep(art)));
+    this.update();
   }
-  async function remove() {
-    const mine = arts().filter(a => a.author_id === me.user.id || me.can("owner"));
-    const others = picked.size - mine.length;
+
+  async remove() {
+    const mine = this.arts().filter(a => a.author_id === me.user.id || me.can("owner"));
+    const others = this.picked.size - mine.length;
     if (!mine.length) { notify("None of the selected pictures is yours; only an owner can delete other people's.", "error"); return; }
     const also = others ? ` ${others} picture${others === 1 ? "" : "s"} by other people stay (only an owner can delete them).` : "";
-    if (!(await confirmDialog(`Delete ${mine.length} picture${mine.length === 1 ? "" : "s"}? Their pictures and recipes are removed ` +
-                              `for everyone. This cannot be undone.${also}`, { title: "Delete the selected pictures?", confirm: "Delete" }))) return;
-    await each("Deleted", mine, a => api(`/api/artworks/${a.id}`, { method: "DELETE" }).then(() => picked.delete(a.id)));
-    update();
-    reload();
+    const plural = mine.length === 1 ? "" : "s";
+    if (!(await confirmDialog(`Delete ${mine.length} picture${plural}? Their pictures and recipes are removed for everyone. ` +
+                              `This cannot be undone.${also}`, { title: "Delete the selected pictures?", confirm: "Delete" }))) return;
+    await this.each("Deleted", mine, a => api(`/api/artworks/${a.id}`, { method: "DELETE" }).then(() => this.picked.delete(a.id)));
+    this.update();
+    this.reload();
   }
-  async function download() {
+
+  async download() {
     try {
       const files = [];
-      for (const a of arts()) {
+      for (const a of this.arts()) {
         const r = await api(`/api/artworks/${a.id}/download?recipe=keep`, { raw: true });
         files.push({ name: `artwork-${a.id}.png`, bytes: new Uint8Array(await r.arrayBuffer()) });
       }
@@ -96,20 +114,13 @@ export function selection({ shown, changed, updated, reload }) {
       setTimeout(() => URL.revokeObjectURL(url), 10000);
     } catch (e) { fail(e); }
   }
-  function breedThem() {
-    const list = arts(), odd = list.filter(a => !BREEDABLE.includes(a.pipeline));
+
+  breed() {
+    const list = this.arts(), odd = list.filter(a => !BREEDABLE.includes(a.pipeline));
     if (odd.length) {
       notify(`Only pictures made by generate or breed can be bred: ${odd.map(a => `#${a.id} is ${a.pipeline}`).join(", ")}.`, "error");
       return;
     }
     location.hash = `#/create?parents=${list.map(a => a.id).join(",")}`;
   }
-
-  return {
-    el,
-    active: () => on,
-    has: id => picked.has(id),
-    toggle(art) { if (picked.has(art.id)) picked.delete(art.id); else picked.set(art.id, art); update(); },
-    setActive(value) { on = value; if (!on) picked.clear(); update(); },
-  };
 }

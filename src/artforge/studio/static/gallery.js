@@ -4,7 +4,7 @@
 // be bookmarked or shared.
 import { api, artworkTile, busy, clear, confirmDialog, fail, h, me, models, notify, when } from "./core.js";
 import { isMelody, melodyControls } from "./music.js";
-import { selection } from "./gallery-select.js";
+import { Selection } from "./gallery-select.js";
 
 const PAGE = 48;
 const FILTERS = ["q", "model", "seed", "tag", "author", "since", "until", "favourite"];
@@ -36,7 +36,7 @@ function build(root) {
     openId = null;
   });
   viewer.addEventListener("keydown", viewerKeys);
-  picks = selection({ shown: () => items, changed: markPicked, updated: replaceTile, reload: () => { lastQuery = null; search(); } });
+  picks = new Selection({ shown: () => items, changed: markPicked, updated: replaceTile, reload: () => { lastQuery = null; search(); } });
   selectButton = h("button", { type: "button", class: "toggle", id: "gallery-select", "aria-pressed": "false",
                                title: "pick several pictures to tag, favourite, download, breed or delete them together",
                                onclick: () => { picks.setActive(!picks.active()); } }, "Select");
