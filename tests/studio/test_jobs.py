@@ -417,3 +417,21 @@ def test_a_generate_chunk_and_its_count_are_one_transaction(tmp_path):
         assert sorted(a["seed"] for a in arts["items"]) == list(range(7, 47))
     finally:
         s.close()
+
+
+def test_a_pause_asked_just_before_the_studio_stops_is_kept_after_the_restart(tmp_path):
+    settings = job_settings(tmp_path / "data")
+    s = Studio(settings)
+    try:
+        owner = s.owner()
+        jid = owner.post("/api/jobs", json={"kind": "generate", "params": {"n": 4096, "no_copies": False}}).json()["id"]
+        wait_for(owner, jid, lambda j: j["state"] == "running")
+        assert owner.post(f"/api/jobs/{jid}/pause").json()["state"] == "pausing"
+    finally:
+        s.close()                                   # the worker may stop for the pause or for the shutdown
+    s = Studio(settings)
+    try:
+        job = s.owner().get(f"/api/jobs/{jid}").json()
+        assert job["state"] == "paused" and job["step"] < 4096
+    finally:
+        s.close()
