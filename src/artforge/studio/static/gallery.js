@@ -249,21 +249,41 @@ function render(art) {
 
 /** "Use these settings": the Create page with this picture's recipe filled in: a generated picture's model,
  *  seed (its own, so it comes first), count, truncation and copy check; a bred one's parents picked and its
- *  breeding settings. Nothing for pictures whose recipe Create cannot take (melodies, uploads). */
+ *  breeding settings; a sampled melody's on the Music page, sliders too. Nothing for recipes neither page
+ *  takes (uploads, morphs). */
 function remixLink(art) {
+  const href = remixAddress(art);
+  return href ? h("a", { class: "button", href, title: "open this picture's settings to make more like it (remix)",
+                         onclick: () => viewer.close() }, "Use these settings") : null;
+}
+
+function remixAddress(art) {
   const p = art.recipe?.params || {};
-  const q = new URLSearchParams({ pipeline: "generate", model: art.model || "" });
+  const q = new URLSearchParams({ model: art.model || "" });
+  const own = art.seed ?? p.image_seed ?? p.seed ?? 0;         // this picture's own seed: it comes out first
+  const copy = (keys, prefix = "") => { for (const k of keys) if (p[k] !== undefined && p[k] !== null) q.set(prefix + k, p[k]); };
   if (art.pipeline === "generate") {
-    q.set("seed", p.image_seed ?? art.seed ?? p.seed ?? 0);
-    for (const k of ["n", "truncation", "no_copies"]) if (p[k] !== undefined) q.set(k, p[k]);
-  } else if (art.pipeline === "breed") {
+    q.set("seed", own);
+    copy(["n", "truncation", "no_copies"]);
+    return `#/create?pipeline=generate&${q}`;
+  }
+  if (art.pipeline === "breed") {
     const parents = (art.recipe?.parents || []).map(x => x.artwork).filter(Boolean);
     if (!parents.length) return null;
     q.set("parents", parents.join(","));
-    for (const k of ["mode", "n", "seed", "mutation"]) if (p[k] !== undefined) q.set(`breed.${k}`, p[k]);
-  } else return null;
-  return h("a", { class: "button", href: `#/create?${q}`, title: "open Create with this picture's settings (remix)",
-                  onclick: () => viewer.close() }, "Use these settings");
+    copy(["mode", "n", "seed", "mutation"], "breed.");
+    return `#/create?pipeline=generate&${q}`;
+  }
+  if (art.pipeline === "music.sample") {
+    q.set("seed", own);
+    copy(["n", "temperature", "bpm"]);
+    for (const part of String(p.attribute || "").split(",")) {
+      const [name, amount] = part.split("=");
+      if (name && amount) q.set(`attr.${name}`, amount);
+    }
+    return `#/music?${q}`;
+  }
+  return null;
 }
 
 function refreshTile(id) {

@@ -69,7 +69,7 @@ function build(root) {
   });
 }
 
-async function show() {
+async function show(args) {
   if (!shown) {
     const [list, pipes] = await Promise.all([api("/api/music/models"), pipelines()]);
     modelList = list.filter(m => m.ready);
@@ -89,10 +89,33 @@ async function show() {
     renderSliders();
     shown = true;
   }
+  if (args.query.toString()) applyQuery(args.query);
   const readOnly = !me.can("editor");
   for (const id of ["music-go", "music-upload-go", "music-morph", "music-breed"]) byId(id).disabled = readOnly;
   if (readOnly) error.textContent = "You are a viewer here: you can listen, not create. Ask the owner for editor rights.";
   else if (!modelList.length) error.textContent = "No music model is ready. Train one: artforge train music DIR --run RUN_DIR --bars 2";
+}
+
+/** A melody's settings from the address (the gallery's "Use these settings"): model, count, seed,
+ *  temperature, tempo, and the sliders as attr.NAME=amount. */
+function applyQuery(query) {
+  const model = query.get("model");
+  if (model && modelList.some(m => m.name === model) && modelSelect.value !== model) {
+    modelSelect.value = model;
+    renderSliders();
+  }
+  if (model && !modelList.some(m => m.name === model)) error.textContent = `Music model ${model} is not available; pick another.`;
+  for (const input of attrBox.querySelectorAll("input[data-attribute]")) setInput(input, query.get(`attr.${input.dataset.attribute}`) ?? 0);
+  for (const [k, v] of query) {
+    const input = k === "model" || k.startsWith("attr.") ? null : fields.querySelector(`[name="${CSS.escape(k)}"]`);
+    if (input) setInput(input, v);
+  }
+  history.replaceState(null, "", "#/music");     // in the form now; a reload keeps the form as typed
+}
+
+function setInput(input, value) {
+  input.value = value;
+  input.dispatchEvent(new Event("input", { bubbles: true }));         // a slider's number follows
 }
 
 /** One slider per attribute of the chosen model, from -3 to 3, 0 in the middle (no steering). */
