@@ -24,7 +24,7 @@ ARCHS: dict[str, tuple[type, type[nn.Module], type[nn.Module]]] = {
     "dcgan": (DCGANConfig, DCGANGenerator, DCGANDiscriminator),
 }
 
-# Field overrides (same keys for every arch). tiny: a laptop CPU (lite at 64 px, batch 32, 2 threads:
+# Field overrides (same keys for every arch). tiny: a laptop CPU (lite at 64 px, 2 threads:
 # ~0.45 s per training step, G 3.3 MB, ~6 ms per image); small: a fast CPU or a small GPU; base: a GPU,
 # FastGAN-sized. Measurements: docs/ (models section).
 PRESETS: dict[str, dict[str, int]] = {

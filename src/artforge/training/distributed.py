@@ -1,6 +1,6 @@
 """torch.distributed set-up for data-parallel training under torchrun (NCCL on GPUs, gloo on CPUs).
 
-Gradients are all-reduced by hand after each phase's backward (as StyleGAN2-ADA does) instead of wrapping
+Gradients are all-reduced by hand after each phase's backward (as StyleGAN3 does; stylegan2-ada-pytorch wraps its modules in DDP) instead of wrapping
 networks in DistributedDataParallel: a GAN step trains G and D in turn with the other frozen, which DDP's
 per-parameter hooks do not handle without `find_unused_parameters` and its cost.
 """
