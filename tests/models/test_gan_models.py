@@ -146,13 +146,27 @@ def test_fused_upsample_conv_equals_upsample_then_conv():
     torch.testing.assert_close(conv(x), ref)
 
 
-def test_generator_is_a_pure_function_of_z():
+def test_in_eval_mode_an_image_depends_on_its_own_latent_alone():
+    """In eval mode an image is a function of the weights, BatchNorm's buffers and its own latent: a fresh
+    copy of the same weights makes the same images, and an image is the same whatever else is in its batch,
+    bit for bit on the batch-invariant path."""
+    from artforge.pipelines.generate import batch_invariant_forward
+
     G, _ = tiny("lite")
-    G.eval()
     z = z_for(G, 3)
+    G.eval()
+    before = batch_invariant_forward(G, z)
+    G.train()
     with torch.no_grad():
-        assert torch.equal(G(z), G(z))
-        assert torch.allclose(G(z)[1:2], G(z[1:2]), atol=1e-6)  # eval mode: no batch coupling
+        G(torch.randn(4, G.config.z_dim, generator=torch.Generator().manual_seed(9)) * 3)  # moves BN running stats
+    G.eval()
+    after = batch_invariant_forward(G, z)
+    alone = batch_invariant_forward(G, z[1:2])
+    assert not torch.equal(before, after)           # the training-mode pass did update BatchNorm's statistics
+    G2, _ = tiny("lite")
+    G2.eval()
+    assert torch.equal(batch_invariant_forward(G2, z), before)   # same weights and buffers: same images
+    assert torch.equal(after[1:2], alone)
 
 
 def test_dcgan_defaults_are_the_pytorch_reference_network():
