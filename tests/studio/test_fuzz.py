@@ -18,30 +18,36 @@ from hypothesis import HealthCheck, settings
 
 from conftest import Studio, make_settings
 
-_DATA = Path(tempfile.mkdtemp(prefix="artforge-fuzz-"))
-_STUDIO = Studio(make_settings(_DATA / "studio", max_images_per_request=4))
-_owner = _STUDIO.owner()          # a client that stays open keeps the app started (lifespan) until close()
-_TOKEN = _owner.post("/api/tokens", json={"name": "fuzz"}).json()["token"]
-# something to find: two pictures and their child, so ids in paths sometimes exist
-_ids = [a["id"] for a in _owner.post("/api/generate", json={"n": 2, "seed": 1}).json()["artworks"]]
-_owner.post("/api/breed", json={"parents": _ids, "n": 1})
+@pytest.fixture(scope="module")
+def studio_and_token():
+    """A studio with something to find (two pictures and their child, so ids in paths sometimes exist) and
+    the owner's API token; built when the tests run, never at import (a deselected module costs nothing)."""
+    data = Path(tempfile.mkdtemp(prefix="artforge-fuzz-"))
+    studio = Studio(make_settings(data / "studio", max_images_per_request=4))
+    owner = studio.owner()          # a client that stays open keeps the app started (lifespan) until close()
+    token = owner.post("/api/tokens", json={"name": "fuzz"}).json()["token"]
+    ids = [a["id"] for a in owner.post("/api/generate", json={"n": 2, "seed": 1}).json()["artworks"]]
+    owner.post("/api/breed", json={"parents": ids, "n": 1})
+    yield studio, token
+    studio.close()
+    shutil.rmtree(data, ignore_errors=True)
 
-schema = (schemathesis.openapi.from_asgi("/openapi.json", _STUDIO.app)
-          .exclude(method="POST", path="/api/jobs")
-          .exclude(method="DELETE", path_regex=r"^/api/tokens/"))
+
+@pytest.fixture(scope="module")
+def api_schema(studio_and_token):
+    studio, _ = studio_and_token
+    return (schemathesis.openapi.from_asgi("/openapi.json", studio.app)
+            .exclude(method="POST", path="/api/jobs")
+            .exclude(method="DELETE", path_regex=r"^/api/tokens/"))
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _cleanup():
-    yield
-    _STUDIO.close()
-    shutil.rmtree(_DATA, ignore_errors=True)
+schema = schemathesis.pytest.from_fixture("api_schema")
 
 
 @schema.parametrize()
 @settings(max_examples=12, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large,
                                  HealthCheck.function_scoped_fixture])
-def test_no_request_makes_the_server_fail(case):
-    response = case.call(headers={"Authorization": f"Bearer {_TOKEN}"})
+def test_no_request_makes_the_server_fail(case, studio_and_token):
+    response = case.call(headers={"Authorization": f"Bearer {studio_and_token[1]}"})
     assert response.status_code < 500, f"{case.method} {case.formatted_path}: {response.status_code} {response.text[:300]}"
