@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 
 from .. import __version__
 from ..errors import UserError
+from .apidocs import mount_api_docs
 from .auth import Accounts
 from .batcher import Batcher
 from .explorer import DirectionCache
@@ -95,6 +96,34 @@ def signin_url(settings: StudioSettings, token: str) -> str:
     return f"http://{host}:{settings.port}/signin?token={token}"
 
 
+# Sent with every answer. No page of another site may frame the studio (clickjacking); scripts come only from
+# the studio itself (neither the page nor the API docs has an inline script). Inline styles stay allowed: the
+# page's scripts set `style` attributes. Blobs: the explorer's preview and downloads.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+       "media-src 'self' blob:; font-src 'self' data:; connect-src 'self'; "
+       "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+SECURITY_HEADERS = [(b"content-security-policy", CSP.encode()), (b"x-frame-options", b"DENY"),
+                    (b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin")]
+
+
+class SecurityHeaders:
+    """ASGI middleware: SECURITY_HEADERS on every HTTP answer."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *SECURITY_HEADERS]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 class BodyLimit:
     """ASGI middleware: request bodies over `limit` bytes get 413 before they are read into memory."""
 
@@ -159,16 +188,18 @@ def create_app(settings: StudioSettings) -> FastAPI:
         yield
         studio.close()
 
-    app = FastAPI(title="artforge studio", version=__version__, lifespan=lifespan,
+    app = FastAPI(title="artforge studio", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Create with your models, keep a gallery that remembers how every piece was made. "
                               "Authenticate with a session cookie (plus the X-CSRF-Token header on changes) or "
                               "`Authorization: Bearer TOKEN` (make tokens at POST /api/tokens).")
     app.state.studio = studio
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes + 64 * 1024,
                        paths={"/api/uploads": settings.max_zip_bytes + 64 * 1024})
+    app.add_middleware(SecurityHeaders)          # outermost: on every answer, the body limit's 413 too
     for module in (account, library, create, explore, gallery, jobs, music):
         app.include_router(module.router)
     _error_handlers(app)
+    mount_api_docs(app)
 
     # The page's scripts, styles and icons (plain files, no build step), and the page itself.
     app.mount("/static", PageFiles(packages=[("artforge.studio", "static")]), name="static")
