@@ -10,7 +10,8 @@ from artforge.errors import UserError
 from artforge.studio.objects import ObjectStore
 from artforge.studio.store import MIGRATIONS, Store
 
-TABLES = {"schema_version", "users", "signin_tokens", "sessions", "api_tokens", "artworks", "tags", "lineage", "jobs"}
+TABLES = {"schema_version", "users", "signin_tokens", "sessions", "api_tokens", "artworks", "tags", "lineage", "jobs",
+          "media", "favourites", "uploads"}
 
 
 def tables(path) -> set[str]:
