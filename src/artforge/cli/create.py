@@ -13,7 +13,7 @@ from ..models.pretrained import STARTER
 from ..pipelines import GeneratePipeline, InterpolatePipeline, load_model
 from ..pipelines.generate import MAX_REDRAWS
 from ..provenance.write import save_animation, save_image
-from .params import add_pipeline_options, pipeline_kwargs
+from .params import DEVICE_HELP, add_pipeline_options, pipeline_kwargs
 
 
 def register(sub, parents) -> None:
@@ -36,7 +36,7 @@ def _shared(p: argparse.ArgumentParser, metavar: str, help: str) -> None:
     p.add_argument("--out", required=True, metavar=metavar, help=help)
     p.add_argument("--redact", default="", metavar="FIELDS",
                    help="recipe fields to leave out, comma-separated (e.g. model.path,dataset); 'all' strips it")
-    p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or mps (default: cpu)")
+    p.add_argument("--device", default="auto", help=DEVICE_HELP)
     p.add_argument("--json", action="store_true", help="print what was written as one JSON object")
 
 
@@ -72,8 +72,9 @@ def run_generate(args) -> int:
         paths.append(str(save_image(img, out / name, recipe if keep else None, fields)))
     if args.json:
         print(json.dumps({"images": paths[:-1], "grid": paths[-1]}))
-    elif not args.quiet:
-        print(f"wrote {len(paths) - 1} images and a grid to {out}/ (grid: {paths[-1]})")
+    else:                                        # the result, printed with --quiet too
+        n = len(paths) - 1
+        print(f"wrote {n} image{'s' if n != 1 else ''} and a grid to {out}/ (grid: {paths[-1]})")
     return 0
 
 
@@ -88,6 +89,6 @@ def run_interpolate(args) -> int:
     save_animation(result.images, out, result.recipes[0] if keep else None, kwargs["fps"], fields)
     if args.json:
         print(json.dumps({"animation": str(out), "frames": len(result.images)}))
-    elif not args.quiet:
+    else:
         print(f"wrote {len(result.images)} frames to {out}")
     return 0

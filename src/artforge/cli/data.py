@@ -16,6 +16,7 @@ import json
 from ..data import DataConfig, check_folder, resolve_data_path
 from ..data.check import check_config, require_usable
 from ..data.images import CROPS
+from .params import show_progress
 
 
 def register(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
@@ -69,7 +70,7 @@ def run_midi_check(args: argparse.Namespace) -> int:
     from ..data.music import MusicDataConfig, count_windows, read_report
     from ..errors import DataError
 
-    report = read_report(MusicDataConfig(path=args.dir), progress=not args.quiet, require=False)
+    report = read_report(MusicDataConfig(path=args.dir), progress=show_progress(args), require=False)
     counts = {f"windows_{bars}_bars": count_windows(report, bars) for bars in (2, 16)}
     if args.json:
         print(json.dumps(_midi_json(report, counts), ensure_ascii=False))
@@ -101,7 +102,7 @@ def run_check(args: argparse.Namespace) -> int:
     )
     check_config(cfg)
     # --quiet silences the progress bar only: the report is what this verb is for.
-    report = check_folder(resolve_data_path(cfg), cfg, progress=not getattr(args, "quiet", False))
+    report = check_folder(resolve_data_path(cfg), cfg, progress=show_progress(args))
     if args.json:
         print(json.dumps(report.to_json(), ensure_ascii=False))
     else:

@@ -9,9 +9,12 @@ from pathlib import Path
 from ..errors import UserError
 from ..pipelines import MusicBreedPipeline, MusicInterpolatePipeline, MusicSamplePipeline, load_model
 from ..pipelines.base import Output
-from .params import add_pipeline_options, pipeline_kwargs
+from .params import DEVICE_HELP, add_pipeline_options, pipeline_kwargs
 
 POSITIONAL = {"music.interpolate": ("a", "b"), "music.breed": ("parents",)}
+# Option names that differ from the parameter's, so that every verb says --frames for a sequence's length
+# (the recipe keeps the parameter's name; --steps still works, with a warning).
+RENAME = {"music.interpolate": {"steps": "frames"}}
 
 
 def register(sub, parents) -> None:
@@ -34,19 +37,20 @@ def register(sub, parents) -> None:
 
 
 def _options(p, pipeline) -> None:
-    add_pipeline_options(p, pipeline, skip=POSITIONAL.get(pipeline.name, ()))  # positional inputs are no options
+    # positional inputs are no options
+    add_pipeline_options(p, pipeline, skip=POSITIONAL.get(pipeline.name, ()), rename=RENAME.get(pipeline.name))
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the .mid, .wav and .png files")
     p.add_argument("--no-wav", action="store_true", help="skip rendering WAV audio")
     p.add_argument("--redact", default="", metavar="FIELDS",
                    help="recipe fields to leave out, comma-separated (e.g. model.path); 'all' strips it")
-    p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or mps (default: cpu)")
+    p.add_argument("--device", default="auto", help=DEVICE_HELP)
     p.add_argument("--json", action="store_true", help="print what was written as one JSON object")
     p.set_defaults(func=run, pipeline=pipeline)
 
 
 def run(args) -> int:
     pipeline = args.pipeline
-    kwargs = pipeline_kwargs(args, pipeline, skip=POSITIONAL.get(pipeline.name, ()))
+    kwargs = pipeline_kwargs(args, pipeline, skip=POSITIONAL.get(pipeline.name, ()), rename=RENAME.get(pipeline.name))
     if pipeline.name == "music.interpolate":
         kwargs.update(a=args.a, b=args.b)
     elif pipeline.name == "music.breed":
@@ -60,11 +64,17 @@ def run(args) -> int:
                              redact=args.redact)
     if args.json:
         print(json.dumps(written))
-    elif not args.quiet:
+    else:                                        # the result, printed with --quiet too
         n = len(written["midi"])
         print(f"wrote {n} MIDI file(s){' and WAVs' if written['wav'] else ''} and {written['piano_roll']} to {out}/"
               + (f" ({written['synth']} synth)" if written.get("synth") else ""), file=sys.stdout)
+    if written.get("synth") == "builtin" and not args.quiet:
+        print("note: the WAVs use the small built-in synth; for General MIDI instruments install tinysoundfont "
+              "(pip install --no-deps tinysoundfont)", file=sys.stderr)
     return 0
+
+
+PLURAL = {"child": "children"}
 
 
 def _stem(name: str) -> str:
@@ -93,7 +103,7 @@ def write_melodies(result: Output, out: Path, stem: str, bpm: float, wav: bool =
             written["wav"].append(str(out / f"{name}.wav"))
         if not whole:
             singles.append((name, melody))
-    roll = out / f"{stem}s.png"
+    roll = out / f"{PLURAL.get(stem, stem + 's')}.png"
     text = dumps(redact_recipe(result.recipes[-1], fields)) if keep else None
     piano_roll([m for _, m in singles], roll, titles=[n for n, _ in singles], recipe_text=text)
     written["piano_roll"] = str(roll)

@@ -6,13 +6,14 @@ import json
 
 from ..pipelines.replay import replay
 from ..provenance import read_recipe
+from ..provenance.recipe import dumps
 
 
 def register(sub, parents) -> None:
     r = sub.add_parser("recipe", parents=parents, help="print the recipe inside a file as JSON",
                        description="Print the recipe (how it was made) inside a PNG, GIF, MP4 or MIDI file as JSON.")
     r.add_argument("file", metavar="FILE")
-    r.add_argument("--json", action="store_true", help="(the output is always JSON)")
+    r.add_argument("--json", action="store_true", help="print it on one line (default: indented, for reading)")
     r.set_defaults(func=run_recipe)
 
     p = sub.add_parser("replay", parents=parents, help="make a file again from its recipe",
@@ -21,13 +22,15 @@ def register(sub, parents) -> None:
     p.add_argument("--out", required=True, metavar="NEW_FILE")
     p.add_argument("--model", default=None, metavar="RUN_DIR", help="model folder (default: found by its hash); "
                    "for stylize, the feature network's weights file, e.g. the --vgg19 FILE it was made with")
-    p.add_argument("--device", default="cpu")
+    p.add_argument("--device", default="auto", help="auto (default: the device the recipe names when this machine "
+                   "has it, else the CPU; a CPU-made file replays bit for bit on the CPU), cpu, cuda, cuda:N or mps")
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
     p.set_defaults(func=run_replay)
 
 
 def run_recipe(args) -> int:
-    print(json.dumps(read_recipe(args.file), indent=2, sort_keys=True))
+    recipe = read_recipe(args.file)
+    print(dumps(recipe) if args.json else json.dumps(recipe, indent=2, sort_keys=True, ensure_ascii=False))
     return 0
 
 
@@ -35,7 +38,7 @@ def run_replay(args) -> int:
     out, same = replay(args.file, args.out, args.model, args.device)
     if args.json:
         print(json.dumps({"out": str(out), "identical": same}))
-    elif not args.quiet:
+    else:
         verdict = {True: "bit-identical to the original", False: "NOT identical to the original "
                    "(a different CPU, library version or device can change the last bits)",
                    None: "in another format, so not compared"}[same]

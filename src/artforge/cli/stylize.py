@@ -21,6 +21,7 @@ from ..io.weights import CONFIG_NAME
 from ..pipelines.style_models import ARBITRARY_STARTER, ArbitraryStylePipeline, FastStylePipeline, load_style_model
 from ..pipelines.stylize import MAX_PIXELS, StylizePipeline, feature_net_handle, iterations_at, scales, vgg19_handle
 from ..provenance.write import save_image
+from .params import DEVICE_HELP, show_progress
 
 METHODS = ("auto", "optimize", "arbitrary", "fast")
 VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".webm", ".mkv", ".avi")
@@ -48,9 +49,8 @@ def register(sub, parents) -> None:
                 continue
             seen.add(prm.name)
             owners = [m for m, q in PIPES.items() if any(x.name == prm.name for x in q.params)]
-            rng = f" [{prm.min:g}..{prm.max:g}]" if prm.min is not None and prm.max is not None else ""
             p.add_argument(f"--{prm.name.replace('_', '-')}", dest=prm.name, default=argparse.SUPPRESS,
-                           metavar=prm.kind.upper(), help=f"{prm.help}{rng} ({', '.join(owners)})")
+                           metavar=prm.kind.upper(), help=f"{prm.help}{prm.range_text()} ({', '.join(owners)})")
     p.add_argument("--model", default=ARBITRARY_STARTER, metavar="RUN",
                    help="arbitrary: the AdaIN network (default: %(default)s, shipped)")
     p.add_argument("--temporal", type=float, default=0.6, metavar="W",
@@ -66,7 +66,7 @@ def register(sub, parents) -> None:
     p.add_argument("--vgg19", default=None, metavar="FILE",
                    help="optimize: measure in your own VGG19 weights (torchvision layout, .pth or .safetensors) "
                         "instead of EfficientNet-Lite0; replay then needs --model FILE")
-    p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or mps (default: cpu)")
+    p.add_argument("--device", default="auto", help=DEVICE_HELP)
     p.add_argument("--json", action="store_true", help="print what was written as one JSON object")
     p.set_defaults(func=run)
 
@@ -140,7 +140,7 @@ def run(args) -> int:
         if method == "optimize":
             body["passes"] = [{"px": q["px"], "iterations": q["iterations"]} for q in pipe.log.passes]
         print(json.dumps(body))
-    elif not args.quiet:
+    else:                                        # the result, printed with --quiet too
         print(f"wrote {out} ({w}×{h}, {method}, {seconds:.1f} s)")
     return 0
 
@@ -156,4 +156,4 @@ def _optimize_pipe(args, kwargs: dict, bars: list) -> StylizePipeline:
         bars[0].set_postfix(loss=f"{parts['total']:.3g}", refresh=False)
 
     handle = vgg19_handle(args.vgg19, args.device) if args.vgg19 else feature_net_handle(args.device)
-    return StylizePipeline(handle, max_pixels=args.max_pixels, on_step=None if args.quiet else step)
+    return StylizePipeline(handle, max_pixels=args.max_pixels, on_step=step if show_progress(args) else None)

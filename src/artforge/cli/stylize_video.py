@@ -16,6 +16,7 @@ from ..errors import UserError
 from ..metrics.flicker import warping_error
 from ..pipelines.style_models import ArbitraryStylePipeline, FastStylePipeline, load_style_model
 from ..pipelines.video import stylize_video
+from .params import show_progress
 
 
 def run_video(args, method: str, kwargs: dict, out: Path) -> int:
@@ -33,7 +34,7 @@ def run_video(args, method: str, kwargs: dict, out: Path) -> int:
     bars: list = []
 
     def progress(done: int, total: int) -> None:
-        if args.quiet:
+        if not show_progress(args):
             return
         if not bars:
             from tqdm import tqdm
@@ -53,7 +54,7 @@ def run_video(args, method: str, kwargs: dict, out: Path) -> int:
                           "fps": float(result.fps), "method": method, "seconds": round(result.seconds, 3),
                           "processing_fps": round(result.processing_fps, 3), "flicker": result.flicker,
                           "flicker_frame_by_frame": result.flicker_frame_by_frame}))
-    elif not args.quiet:
+    else:                                        # the result, printed with --quiet too
         w, h = result.size
         print(f"wrote {out} ({result.frames} frames, {w}×{h}, {float(result.fps):g} fps, {method}); "
               f"{result.summary()}", file=sys.stdout)

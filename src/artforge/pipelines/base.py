@@ -69,6 +69,13 @@ class Param:
             return [int(x) for x in value]
         return str(value)
 
+    def range_text(self) -> str:
+        """' [0..2147483647]' (integers as integers), '' for a parameter without both bounds."""
+        if self.min is None or self.max is None:
+            return ""
+        fmt = (lambda v: str(int(v))) if self.kind in ("int", "ints") else (lambda v: f"{v:g}")
+        return f" [{fmt(self.min)}..{fmt(self.max)}]"
+
     def schema(self) -> dict:
         """A JSON description of this parameter, for forms and API docs."""
         return {k: v for k, v in {"name": self.name, "type": self.kind, "default": self.default,
@@ -227,7 +234,7 @@ class Pipeline:
 
     def recipe(self, output: str, params: dict, parents: list | tuple = ()) -> dict:
         return build_recipe(self.name, output, params, self.model.recipe_model(), self.model.recipe_dataset(),
-                            parents)
+                            parents, device=self.model.device.type)
 
 
 def latents(seeds: list[int], z_dim: int, device: torch.device | str = "cpu") -> torch.Tensor:

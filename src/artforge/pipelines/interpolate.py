@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from ..errors import UserError
 from ..io.images import to_pil
 from .base import Output, Param, Pipeline, latents, slerp
 
@@ -40,9 +41,17 @@ class InterpolatePipeline(Pipeline):
             out.append(slerp(keys[k], keys[k + 1], u - k))
         return torch.stack(out)
 
-    @torch.no_grad()
     def run(self, seeds: list[int], frames: int, loop: bool, truncation: float, fps: int,
             batch_size: int) -> Output:
+        if len(seeds) < 2:
+            raise UserError(f"seeds: give two or more seeds to morph between, e.g. {seeds[0]},{seeds[0] + 1} (one "
+                            f"seed is a still picture: artforge generate MODEL -n 1 --seed {seeds[0]})")
+        return self.animate(seeds, frames, loop, truncation, fps, batch_size)
+
+    @torch.no_grad()
+    def animate(self, seeds: list[int], frames: int, loop: bool, truncation: float, fps: int,
+                batch_size: int) -> Output:
+        """The frames and their recipe (a recipe of one seed, from before `run` refused them, still replays)."""
         z = self.path(seeds, frames, loop).to(self.model.device) * truncation
         x = torch.cat([self.model.module(z[i:i + batch_size]).float().cpu() for i in range(0, frames, batch_size)])
         params = {"seeds": seeds, "frames": frames, "loop": loop, "truncation": truncation, "fps": fps,
@@ -50,5 +59,5 @@ class InterpolatePipeline(Pipeline):
         return Output(to_pil(x), [self.recipe("animation", params)], kind="animation")
 
     def replay(self, recipe: dict) -> Output:
-        out = self(**recipe["params"])
+        out = self.animate(**self.replay_params(recipe))
         return Output(out.images, [recipe], kind="animation")

@@ -6,16 +6,17 @@ import os
 from pathlib import Path
 
 import numpy as np
+import torch
 from PIL import Image
 
-from ..errors import RecipeError, RunError
+from ..errors import RecipeError, RunError, UserError
 from ..io.video import read_frames
 from ..io.weights import WEIGHTS_NAME, file_sha256
 from ..models.pretrained import MUSIC_STARTERS, STARTER, STYLE_STARTERS, shipped_model_dir
 from ..provenance import read_recipe
 from ..provenance.recipe import check_replayable
 from ..provenance.write import save_animation, save_image
-from .base import ModelHandle, Output, load_model
+from .base import ModelHandle, Output, load_model, pick_device
 
 
 def candidate_model_dirs(recipe: dict, explicit: str | None) -> list[Path | str]:
@@ -60,7 +61,19 @@ def find_model(recipe: dict, explicit: str | None = None, device: str = "cpu") -
                       "give its run folder with --model RUN_DIR (or set ARTFORGE_RUNS)")
 
 
-def replay(src: str | Path, out: str | Path, model: str | None = None, device: str = "cpu") -> tuple[Path, bool | None]:
+def replay_device(recipe: dict, device: str = "auto") -> torch.device:
+    """`device`, or for 'auto' the kind the recipe ran on (cpu for recipes older than that field) when this
+    machine has it, else the CPU: a CPU-made file replays on the CPU, bit for bit, on a GPU machine too."""
+    if str(device) != "auto":
+        return pick_device(device)
+    recorded = recipe.get("device")
+    try:
+        return pick_device(recorded if recorded in ("cpu", "cuda", "mps") else "cpu")
+    except UserError:
+        return torch.device("cpu")
+
+
+def replay(src: str | Path, out: str | Path, model: str | None = None, device: str = "auto") -> tuple[Path, bool | None]:
     """Write the replayed output to `out`; also say whether it equals `src` pixel for pixel."""
     from . import PIPELINES
 
@@ -74,7 +87,7 @@ def replay(src: str | Path, out: str | Path, model: str | None = None, device: s
     cls = PIPELINES[name]
     # a pipeline with no trained model (stylize.optimize) finds its own network by the recipe's hash
     find = getattr(cls, "replay_model", find_model)
-    handle = find(recipe, model, device)
+    handle = find(recipe, model, replay_device(recipe, device))
     out = Path(out)
     if recipe.get("output") == "video":
         return _replay_video(cls(handle), recipe, src, out)

@@ -2,7 +2,7 @@
 
     {"artforge_version", "pipeline", "output" (image|grid|animation|video), "params",
      "model": {"sha256", "name", "arch", "config"}, "dataset": {"manifest_sha256", "licence", "consent"},
-     "parents": [...], "created", "redacted": [...]}
+     "parents": [...], "device" (cpu|cuda|mps), "created", "redacted": [...]}
 
 It travels in the file: a PNG iTXt chunk named `artforge.recipe`, a GIF comment, MP4 metadata `comment`,
 a MIDI text event starting `artforge.recipe:`.
@@ -28,9 +28,10 @@ REPLAY_FIELDS = ("pipeline", "params", "model.sha256")
 
 
 def build_recipe(pipeline: str, output: str, params: dict, model: dict, dataset: dict,
-                 parents: list | tuple = ()) -> dict:
-    """A recipe for one output of `pipeline` (`output` says what the file is: image, grid, animation, video)."""
-    return {
+                 parents: list | tuple = (), device: str | None = None) -> dict:
+    """A recipe for one output of `pipeline` (`output` says what the file is: image, grid, animation, video);
+    `device` is the kind it ran on (cpu, cuda, mps), which replay takes again to come out bit for bit."""
+    return ({"device": device} if device else {}) | {
         "artforge_version": __version__,
         "pipeline": pipeline,
         "output": output,

@@ -1,0 +1,93 @@
+"""What a new user meets on the command line (issue 26): defaults, names, help texts and what gets printed."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from artforge.cli.main import build_parser
+from artforge.pipelines.replay import replay_device
+from artforge.provenance import read_recipe
+
+
+def test_seed_ranges_print_as_integers(cli, capsys):
+    with pytest.raises(SystemExit):
+        cli("generate", "--help")
+    text = " ".join(capsys.readouterr().out.split())        # argparse wraps the help text
+    assert "seed of the first image; image i uses seed+i [0..2147483647] (default: 0)" in text
+    assert "shrink latents toward the mean: <1 safer, >1 wilder [0..2] (default: 1.0)" in text
+
+
+def test_recipe_json_prints_one_line(cli, tmp_path, capsys):
+    assert cli("generate", "starter", "-n", 1, "--out", tmp_path, "--quiet") == 0
+    capsys.readouterr()
+    assert cli("recipe", tmp_path / "seed0.png", "--json") == 0
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and json.loads(out) == read_recipe(tmp_path / "seed0.png")
+
+
+def test_interpolate_refuses_a_single_seed(cli, tmp_path, capsys):
+    assert cli("interpolate", "starter", "--seeds", "5", "--out", tmp_path / "a.gif") == 2
+    assert capsys.readouterr().err == ("error: seeds: give two or more seeds to morph between, e.g. 5,6 (one seed is "
+                                       "a still picture: artforge generate MODEL -n 1 --seed 5)\n")
+    assert not (tmp_path / "a.gif").exists()
+
+
+def test_music_breed_writes_children_png(cli, midi_dir, tmp_path):
+    assert cli("music", "breed", "starter:melody-2bar", midi_dir / "tune01.mid", midi_dir / "tune02.mid",
+               "--children", 2, "--out", tmp_path, "--no-wav", "--quiet") == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["child-000.mid", "child-001.mid", "children.png"]
+
+
+def test_quiet_still_prints_the_result(cli, tmp_path, capsys):
+    assert cli("generate", "starter", "-n", 1, "--seed", 4, "--out", tmp_path, "--quiet") == 0
+    assert capsys.readouterr().out == f"wrote 1 image and a grid to {tmp_path}/ (grid: {tmp_path}/grid-seed4-n1.png)\n"
+
+
+def test_music_interpolate_counts_frames_like_the_images(cli, midi_dir, tmp_path, capsys):
+    assert cli("music", "interpolate", "starter:melody-2bar", midi_dir / "tune01.mid", midi_dir / "tune02.mid",
+               "--frames", 3, "--out", tmp_path, "--no-wav", "--json") == 0
+    written = json.loads(capsys.readouterr().out)
+    assert [p.rsplit("/", 1)[1] for p in written["midi"]] == ["morph-000.mid", "morph-001.mid", "morph-002.mid",
+                                                              "morph.mid"]
+    assert read_recipe(tmp_path / "morph.mid")["params"]["steps"] == 3      # recipes keep the parameter's name
+
+
+def test_music_interpolate_steps_still_works_with_a_warning(cli, midi_dir, tmp_path, capsys):
+    assert cli("music", "interpolate", "starter:melody-2bar", midi_dir / "tune01.mid", midi_dir / "tune02.mid",
+               "--steps", 3, "--out", tmp_path, "--no-wav", "--quiet") == 0
+    assert capsys.readouterr().err == "warning: --steps is deprecated here; use --frames\n"
+    assert read_recipe(tmp_path / "morph.mid")["params"]["steps"] == 3
+
+
+def test_progress_bars_stay_out_of_a_log(cli, tmp_path, art, capsys):
+    """stderr is not a terminal here (as in a log file or a CI job): no bar, so no carriage returns."""
+    art(1, size=50).save(tmp_path / "photo.png")
+    art(2, size=64).save(tmp_path / "style.png")
+    assert cli("stylize", tmp_path / "photo.png", tmp_path / "style.png", "--method", "optimize", "--size", 40,
+               "--iterations", 3, "--out", tmp_path / "o.png") == 0
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("argv", [["generate", "starter", "--out", "o"], ["interpolate", "starter", "--out", "o.gif"],
+                                  ["music", "sample", "starter:melody-2bar", "--out", "o"],
+                                  ["stylize", "a.png", "b.png", "--out", "o.png"], ["replay", "a.png", "--out", "b.png"]])
+def test_every_creating_verb_defaults_to_the_auto_device(argv):
+    assert build_parser().parse_args(argv).device == "auto"
+
+
+def test_recipes_record_the_device(cli, tmp_path):
+    assert cli("generate", "starter", "-n", 1, "--out", tmp_path, "--device", "cpu", "--quiet") == 0
+    assert read_recipe(tmp_path / "seed0.png")["device"] == "cpu"
+
+
+@pytest.mark.parametrize("recorded", [{"device": "cpu"}, {}, {"device": "tpu"}])
+def test_auto_replays_a_cpu_or_older_recipe_on_the_cpu(recorded):
+    assert replay_device(recorded, "auto") == torch.device("cpu")
+
+
+def test_auto_replays_a_gpu_recipe_on_the_gpu_when_there_is_one():
+    want = torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
+    assert replay_device({"device": "cuda"}, "auto") == want
