@@ -223,6 +223,12 @@ def read_report(cfg: MusicDataConfig, progress: bool = False, require: bool = Tr
     return report
 
 
+def all_windows(report: MidiReport, bars: int, hop_bars: int = 1) -> torch.Tensor:
+    """Every distinct window of every tune, whichever side of the split it falls on: (N, bars * 16) int64."""
+    ws = _unique([w for _, ev in report.tunes for w in windows(ev, bars, hop_bars)])
+    return torch.from_numpy(np.stack(ws)) if ws else torch.zeros(0, bars * STEPS_PER_BAR, dtype=torch.int64)
+
+
 def count_windows(report: MidiReport, bars: int, hop_bars: int = 1) -> int:
     return sum(len(windows(ev, bars, hop_bars)) for _, ev in report.tunes)
 
