@@ -81,3 +81,44 @@ def test_studio_verb_help(cli, capsys):
     with pytest.raises(SystemExit) as e:
         cli("studio", "--help")
     assert e.value.code == 0 and "--data-dir" in capsys.readouterr().out
+
+
+def test_a_refused_start_leaves_no_data_folder_behind(cli, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(studio_cli, "serve", _serve_nothing([]))
+    data = tmp_path / "data"
+    assert cli("studio", "--host", "0.0.0.0", "--data-dir", data) == 2
+    assert not data.exists()
+
+
+def test_a_start_empties_what_a_crash_left_in_tmp(tmp_path):
+    settings = make_settings(tmp_path / "d")
+    prepare(settings)
+    left = settings.tmp_dir / "tmpk3j2_x1"                  # a TemporaryDirectory a killed studio never removed
+    (left / "deep").mkdir(parents=True)
+    (left / "deep" / "upload.zip").write_bytes(b"PK")
+    (settings.tmp_dir / "upload-abc").mkdir()
+    prepare(settings)
+    assert settings.tmp_dir.is_dir() and list(settings.tmp_dir.iterdir()) == []
+
+
+def _mode(path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+def test_the_data_folder_and_database_are_private_to_the_user(tmp_path):
+    settings = make_settings(tmp_path / "d")
+    prepare(settings)
+    db = settings.db_path
+    assert (_mode(settings.data_dir), _mode(db)) == (0o700, 0o600)
+    for side in (db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        assert not side.exists() or _mode(side) == 0o600
+
+
+def test_a_data_folder_made_open_by_an_older_studio_is_made_private(tmp_path):
+    settings = make_settings(tmp_path / "d")
+    settings.data_dir.mkdir(mode=0o755)
+    settings.data_dir.chmod(0o755)
+    settings.db_path.write_bytes(b"")
+    settings.db_path.chmod(0o644)
+    prepare(settings)
+    assert (_mode(settings.data_dir), _mode(settings.db_path)) == (0o700, 0o600)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import shutil
 from importlib import resources
 
 from argon2 import PasswordHasher
@@ -38,8 +40,7 @@ class Studio:
 
     def __init__(self, settings: StudioSettings):
         self.settings = settings
-        for d in (settings.data_dir, settings.objects_dir, settings.runs_dir, settings.tmp_dir):
-            d.mkdir(parents=True, exist_ok=True)
+        open_data_dir(settings)
         self.store = Store(settings.db_path)
         self.objects = ObjectStore(settings.objects_dir)
         hasher = PasswordHasher(time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib,
@@ -63,6 +64,21 @@ class Studio:
         self.batcher.close()
 
 
+def open_data_dir(settings: StudioSettings) -> None:
+    """The data dir made (or kept) private to this user, 700 with the database 600, and its tmp/ emptied of
+    what a crashed studio left there (nothing else uses it between starts)."""
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(settings.data_dir, 0o700)
+    db = settings.db_path
+    os.close(os.open(db, os.O_CREAT | os.O_RDWR, 0o600))     # before SQLite makes it with the umask's 644
+    for f in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        if f.exists():
+            os.chmod(f, 0o600)
+    shutil.rmtree(settings.tmp_dir, ignore_errors=True)
+    for d in (settings.objects_dir, settings.runs_dir, settings.tmp_dir):
+        d.mkdir(exist_ok=True)
+
+
 def prepare(settings: StudioSettings) -> str | None:
     """Open (and migrate) the data dir; on first start make the owner account and return a one-time
     sign-in URL for it (also later, as long as nobody has set a password); None otherwise."""
@@ -82,12 +98,12 @@ def prepare(settings: StudioSettings) -> str | None:
 
 
 def has_accounts(settings: StudioSettings) -> bool:
-    """Whether anyone can sign in with a password (what binding beyond this computer requires)."""
-    studio = Studio(settings)
-    try:
-        return studio.accounts.count(with_password=True) > 0
-    finally:
-        studio.close()
+    """Whether anyone can sign in with a password (what binding beyond this computer requires). Makes nothing
+    when there is no database yet: a refused start leaves no data dir behind."""
+    if not settings.db_path.is_file():
+        return False
+    accounts = Accounts(Store(settings.db_path), PasswordHasher(), session_s=0, signin_s=0)
+    return accounts.count(with_password=True) > 0
 
 
 def signin_url(settings: StudioSettings, token: str) -> str:
