@@ -91,3 +91,49 @@ def test_auto_replays_a_cpu_or_older_recipe_on_the_cpu(recorded):
 def test_auto_replays_a_gpu_recipe_on_the_gpu_when_there_is_one():
     want = torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
     assert replay_device({"device": "cuda"}, "auto") == want
+
+
+# --out takes a folder or a file on every verb; the result line says what was written.
+def test_generate_out_file_with_one_image(cli, tmp_path, capsys):
+    assert cli("generate", "starter", "-n", 1, "--seed", 2, "--out", tmp_path / "pic.png", "--quiet") == 0
+    assert capsys.readouterr().out == f"wrote {tmp_path / 'pic.png'}\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["pic.png"]
+    assert read_recipe(tmp_path / "pic.png")["params"]["image_seed"] == 2
+
+
+def test_generate_out_file_with_several_images_is_their_grid(cli, tmp_path):
+    assert cli("generate", "starter", "-n", 2, "--out", tmp_path / "pic.png", "--quiet") == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pic-seed0.png", "pic-seed1.png", "pic.png"]
+    assert read_recipe(tmp_path / "pic.png")["output"] == "grid"
+
+
+def test_interpolate_out_folder(cli, tmp_path, capsys):
+    assert cli("interpolate", "starter", "--seeds", "1,2", "--frames", 2, "--out", tmp_path, "--quiet") == 0
+    assert capsys.readouterr().out == f"wrote 2 frames to {tmp_path / 'interpolate-1-2.gif'}\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["interpolate-1-2.gif"]
+
+
+def test_stylize_out_folder(cli, tmp_path, art):
+    art(1, size=50).save(tmp_path / "photo.png")
+    art(2, size=64).save(tmp_path / "style.png")
+    (tmp_path / "out").mkdir()
+    assert cli("stylize", tmp_path / "photo.png", tmp_path / "style.png", "--method", "optimize", "--size", 40,
+               "--iterations", 3, "--out", tmp_path / "out", "--quiet") == 0
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["photo-stylized.png"]
+
+
+def test_music_out_file(cli, tmp_path):
+    assert cli("music", "sample", "starter:melody-2bar", "-n", 1, "--out", tmp_path / "tune.mid", "--no-wav",
+               "--quiet") == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tune.mid", "tune.png"]
+
+
+def test_replay_out_folder_and_never_over_its_source(cli, tmp_path, capsys):
+    assert cli("generate", "starter", "-n", 1, "--out", tmp_path / "a", "--quiet") == 0
+    (tmp_path / "b").mkdir()
+    capsys.readouterr()
+    assert cli("replay", tmp_path / "a" / "seed0.png", "--out", tmp_path / "b", "--json") == 0
+    assert json.loads(capsys.readouterr().out) == {"out": str(tmp_path / "b" / "seed0.png"), "identical": True}
+    assert cli("replay", tmp_path / "a" / "seed0.png", "--out", tmp_path / "a") == 2
+    assert capsys.readouterr().err == (f"error: {tmp_path / 'a' / 'seed0.png'} is the file being replayed; give "
+                                       "another file name or a folder (replay never writes over its source)\n")

@@ -70,6 +70,7 @@ def _generated(cli, trained_run, out, *extra):
 
 def test_samples_folder_leaves_out_generates_contact_sheet(cli, trained_run, tmp_path, capsys):
     _generated(cli, trained_run, tmp_path / "g")
+    capsys.readouterr()                                           # generate's result line (printed with --quiet too)
     assert cli("eval", "--samples", tmp_path / "g", "--data", trained_run.parent / "art", "--resolution", 32,
                "--json") == 0
     res = json.loads(capsys.readouterr().out)

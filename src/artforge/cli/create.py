@@ -7,13 +7,12 @@ import json
 import sys
 from pathlib import Path
 
-from ..errors import UserError
 from ..io.video import FORMATS
 from ..models.pretrained import STARTER
 from ..pipelines import GeneratePipeline, InterpolatePipeline, load_model
 from ..pipelines.generate import MAX_REDRAWS
 from ..provenance.write import save_animation, save_image
-from .params import DEVICE_HELP, add_pipeline_options, pipeline_kwargs
+from .params import DEVICE_HELP, add_pipeline_options, out_target, pipeline_kwargs
 
 
 def register(sub, parents) -> None:
@@ -21,14 +20,15 @@ def register(sub, parents) -> None:
                        description="Sample images from a model; each PNG carries its recipe.")
     g.add_argument("model", metavar="RUN_DIR|starter")
     add_pipeline_options(g, GeneratePipeline)
-    _shared(g, "DIR", "folder for the images and grid.png")
+    _shared(g, "DIR|FILE.png", "a folder for the images and their grid; or a .png file: with -n 1 the image, "
+                               "with more the grid, the images beside it as NAME-seedS.png")
     g.set_defaults(func=run_generate)
 
     i = sub.add_parser("interpolate", parents=parents, help=InterpolatePipeline.help,
                        description="Morph between seeds' images; writes a GIF or an MP4 with its recipe.")
     i.add_argument("model", metavar="RUN_DIR|starter")
     add_pipeline_options(i, InterpolatePipeline)
-    _shared(i, "FILE.gif|FILE.mp4", "animation file to write")
+    _shared(i, "FILE.gif|FILE.mp4|DIR", "the animation to write; a folder gets interpolate-SEEDS.gif")
     i.set_defaults(func=run_interpolate)
 
 
@@ -46,9 +46,7 @@ def _redaction(args) -> tuple[bool, str]:
 
 def run_generate(args) -> int:
     kwargs = GeneratePipeline.resolve(**pipeline_kwargs(args, GeneratePipeline))
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise UserError(f"--out {out} is a file; give a folder")
+    out, to_file = out_target(args.out, (".png",), "a .png file name")
     keep, fields = _redaction(args)
     model = load_model(args.model, args.device)
     if args.model == STARTER:
@@ -62,27 +60,39 @@ def run_generate(args) -> int:
     if flagged and not args.quiet:
         print(f"warning: {len(flagged)} image(s) still close to a training image after {MAX_REDRAWS} redraws "
               "(see copy_check in their recipes)", file=sys.stderr)
-    out.mkdir(parents=True, exist_ok=True)
-    t = kwargs["truncation"]
-    suffix = "" if t == 1.0 else f"-t{t:g}"
-    paths = []
-    for img, recipe in zip(result.images, result.recipes):
-        name = (f"grid-seed{kwargs['seed']}-n{kwargs['n']}{suffix}.png" if recipe["output"] == "grid"
-                else f"seed{recipe['params']['image_seed']}{suffix}.png")
-        paths.append(str(save_image(img, out / name, recipe if keep else None, fields)))
+    paths = [str(save_image(img, path, recipe if keep else None, fields))
+             for img, recipe, path in zip(result.images, result.recipes, _generate_paths(out, to_file, kwargs))
+             if path is not None]
+    n = kwargs["n"]
+    images, grid = (paths, None) if len(paths) == n else (paths[:-1], paths[-1])
     if args.json:
-        print(json.dumps({"images": paths[:-1], "grid": paths[-1]}))
-    else:                                        # the result, printed with --quiet too
-        n = len(paths) - 1
-        print(f"wrote {n} image{'s' if n != 1 else ''} and a grid to {out}/ (grid: {paths[-1]})")
+        print(json.dumps({"images": images, "grid": grid}))
+    elif grid is None:                           # the result, printed with --quiet too
+        print(f"wrote {images[0]}")
+    else:
+        print(f"wrote {n} image{'s' if n != 1 else ''} and a grid to {Path(grid).parent}/ (grid: {grid})")
     return 0
+
+
+def _generate_paths(out: Path, to_file: bool, kwargs: dict) -> list[Path | None]:
+    """Where each image and then the grid go (None: not written): a folder gets seedS.png and grid-...png;
+    FILE.png is the one image of -n 1, or else the grid, with NAME-seedS.png beside it."""
+    t, n, seed = kwargs["truncation"], kwargs["n"], kwargs["seed"]
+    suffix = "" if t == 1.0 else f"-t{t:g}"
+    if not to_file:
+        out.mkdir(parents=True, exist_ok=True)
+        return [out / f"seed{seed + i}{suffix}.png" for i in range(n)] + [out / f"grid-seed{seed}-n{n}{suffix}.png"]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if n == 1:
+        return [out, None]
+    return [out.with_name(f"{out.stem}-seed{seed + i}{suffix}.png") for i in range(n)] + [out]
 
 
 def run_interpolate(args) -> int:
     kwargs = InterpolatePipeline.resolve(**pipeline_kwargs(args, InterpolatePipeline))
-    out = Path(args.out)
-    if out.suffix.lower() not in FORMATS:
-        raise UserError(f"--out {out}: give a .gif or .mp4 file name")
+    out, to_file = out_target(args.out, tuple(FORMATS), "a .gif or .mp4 file name")
+    if not to_file:
+        out = out / f"interpolate-{'-'.join(map(str, kwargs['seeds']))}{'-loop' if kwargs['loop'] else ''}.gif"
     keep, fields = _redaction(args)
     result = InterpolatePipeline(load_model(args.model, args.device))(**kwargs)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -6,10 +6,9 @@ import json
 import sys
 from pathlib import Path
 
-from ..errors import UserError
 from ..pipelines import MusicBreedPipeline, MusicInterpolatePipeline, MusicSamplePipeline, load_model
 from ..pipelines.base import Output
-from .params import DEVICE_HELP, add_pipeline_options, pipeline_kwargs
+from .params import DEVICE_HELP, add_pipeline_options, out_target, pipeline_kwargs
 
 POSITIONAL = {"music.interpolate": ("a", "b"), "music.breed": ("parents",)}
 # Option names that differ from the parameter's, so that every verb says --frames for a sequence's length
@@ -39,7 +38,9 @@ def register(sub, parents) -> None:
 def _options(p, pipeline) -> None:
     # positional inputs are no options
     add_pipeline_options(p, pipeline, skip=POSITIONAL.get(pipeline.name, ()), rename=RENAME.get(pipeline.name))
-    p.add_argument("--out", required=True, metavar="DIR", help="folder for the .mid, .wav and .png files")
+    p.add_argument("--out", required=True, metavar="DIR|FILE.mid",
+                   help="a folder for the .mid, .wav and .png files; or FILE.mid: one melody (or a morph's whole "
+                        "run) there, others beside it as FILE-NNN.mid, the piano roll as FILE.png")
     p.add_argument("--no-wav", action="store_true", help="skip rendering WAV audio")
     p.add_argument("--redact", default="", metavar="FIELDS",
                    help="recipe fields to leave out, comma-separated (e.g. model.path); 'all' strips it")
@@ -56,12 +57,12 @@ def run(args) -> int:
     elif pipeline.name == "music.breed":
         kwargs["parents"] = ",".join(args.parents)
     kwargs = pipeline.resolve(**kwargs)
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise UserError(f"--out {out} is a file; give a folder")
+    out, to_file = out_target(args.out, (".mid", ".midi"), "a .mid file name")
     result = pipeline(load_model(args.model, args.device))(**kwargs)
-    written = write_melodies(result, out, _stem(pipeline.name), float(kwargs["bpm"]), wav=not args.no_wav,
-                             redact=args.redact)
+    folder, stem = (out.parent, out.stem) if to_file else (out, _stem(pipeline.name))
+    written = write_melodies(result, folder, stem, float(kwargs["bpm"]), wav=not args.no_wav, redact=args.redact,
+                             named=to_file)
+    out = folder
     if args.json:
         print(json.dumps(written))
     else:                                        # the result, printed with --quiet too
@@ -81,8 +82,12 @@ def _stem(name: str) -> str:
     return {"music.sample": "sample", "music.interpolate": "morph", "music.breed": "child"}[name]
 
 
-def write_melodies(result: Output, out: Path, stem: str, bpm: float, wav: bool = True, redact: str = "") -> dict:
-    """Each melody as STEM-NNN.mid (+ .wav); a morph's whole run as morph.mid; one piano roll of all."""
+def write_melodies(result: Output, out: Path, stem: str, bpm: float, wav: bool = True, redact: str = "",
+                   named: bool = False) -> dict:
+    """Each melody as STEM-NNN.mid (+ .wav); a morph's whole run as morph.mid; one piano roll of all.
+
+    `named`: STEM is the user's file name: the morph's whole run (or a lone melody) is STEM.mid, the roll STEM.png.
+    """
     from ..io.audio import render_wav
     from ..io.pianoroll import piano_roll
     from ..provenance.recipe import dumps, redact as redact_recipe
@@ -95,7 +100,9 @@ def write_melodies(result: Output, out: Path, stem: str, bpm: float, wav: bool =
     for melody, recipe in zip(result.melodies, result.recipes):
         whole = recipe.get("output") == "morph"
         p = recipe["params"]
-        name = "morph" if whole else f"{stem}-{p.get('seed', 0) + p['index'] if stem == 'sample' else p['index']:03d}"
+        number = p.get("index", 0) + (p.get("seed", 0) if recipe.get("pipeline") == "music.sample" else 0)
+        lone = named and len(result.melodies) == 1
+        name = (stem if named else "morph") if whole else stem if lone else f"{stem}-{number:03d}"
         midi = save_midi([melody], out / f"{name}.mid", recipe if keep else None, tempo_bpm=bpm, redact_fields=fields)
         written["midi"].append(str(midi))
         if wav:
@@ -103,7 +110,7 @@ def write_melodies(result: Output, out: Path, stem: str, bpm: float, wav: bool =
             written["wav"].append(str(out / f"{name}.wav"))
         if not whole:
             singles.append((name, melody))
-    roll = out / f"{PLURAL.get(stem, stem + 's')}.png"
+    roll = out / f"{stem if named else PLURAL.get(stem, stem + 's')}.png"
     text = dumps(redact_recipe(result.recipes[-1], fields)) if keep else None
     piano_roll([m for _, m in singles], roll, titles=[n for n, _ in singles], recipe_text=text)
     written["piano_roll"] = str(roll)

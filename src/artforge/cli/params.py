@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
+from ..errors import UserError
 from ..pipelines.base import Pipeline
 
 
@@ -51,3 +53,16 @@ def show_progress(args: argparse.Namespace) -> bool:
 
 
 DEVICE_HELP = "auto (default: a CUDA GPU, else Apple's MPS, else the CPU), cpu, cuda, cuda:N or mps"
+
+
+def out_target(out: str | Path, suffixes: tuple[str, ...], what: str) -> tuple[Path, bool]:
+    """--out as (path, is_file): a folder (one that exists, or a new name without a suffix) or a file whose
+    name ends in one of `suffixes` (`what` names those in the message for anything else)."""
+    p = Path(out)
+    if p.is_dir():
+        return p, False
+    if p.suffix.lower() in suffixes:
+        return p, True
+    if not p.suffix and not p.exists():
+        return p, False
+    raise UserError(f"--out {p}: give {what}, or a folder")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from ..pipelines.replay import replay
 from ..provenance import read_recipe
@@ -19,7 +20,8 @@ def register(sub, parents) -> None:
     p = sub.add_parser("replay", parents=parents, help="make a file again from its recipe",
                        description="Regenerate an output from its recipe and model; bit-identical on CPU.")
     p.add_argument("file", metavar="FILE")
-    p.add_argument("--out", required=True, metavar="NEW_FILE")
+    p.add_argument("--out", required=True, metavar="NEW_FILE|DIR",
+                   help="the file to write (its suffix picks the format); a folder gets FILE's name")
     p.add_argument("--model", default=None, metavar="RUN_DIR", help="model folder (default: found by its hash); "
                    "for stylize, the feature network's weights file, e.g. the --vgg19 FILE it was made with")
     p.add_argument("--device", default="auto", help="auto (default: the device the recipe names when this machine "
@@ -35,7 +37,10 @@ def run_recipe(args) -> int:
 
 
 def run_replay(args) -> int:
-    out, same = replay(args.file, args.out, args.model, args.device)
+    out = Path(args.out)
+    if out.is_dir() or (not out.suffix and not out.exists()):
+        out = out / Path(args.file).name
+    out, same = replay(args.file, out, args.model, args.device)
     if args.json:
         print(json.dumps({"out": str(out), "identical": same}))
     else:

@@ -21,7 +21,7 @@ from ..io.weights import CONFIG_NAME
 from ..pipelines.style_models import ARBITRARY_STARTER, ArbitraryStylePipeline, FastStylePipeline, load_style_model
 from ..pipelines.stylize import MAX_PIXELS, StylizePipeline, feature_net_handle, iterations_at, scales, vgg19_handle
 from ..provenance.write import save_image
-from .params import DEVICE_HELP, show_progress
+from .params import DEVICE_HELP, out_target, show_progress
 
 METHODS = ("auto", "optimize", "arbitrary", "fast")
 VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".webm", ".mkv", ".avi")
@@ -58,7 +58,8 @@ def register(sub, parents) -> None:
                         "is reliable (0 = frame by frame; default %(default)s)")
     p.add_argument("--compare", action="store_true",
                    help="video: also stylize frame by frame and print both flicker scores")
-    p.add_argument("--out", required=True, metavar="OUT", help="the PNG (or MP4 for a video) to write, with its recipe")
+    p.add_argument("--out", required=True, metavar="OUT.png|OUT.mp4|DIR",
+                   help="the PNG (or MP4 for a video) to write, with its recipe; a folder gets CONTENT-stylized.png")
     p.add_argument("--max-pixels", type=int, default=MAX_PIXELS, metavar="N",
                    help="refuse input images (or video frames) with more pixels (default: %(default)s)")
     p.add_argument("--redact", default="", metavar="FIELDS",
@@ -92,10 +93,18 @@ def choose_method(args) -> str:
     return method
 
 
+def stylize_out(args) -> Path:
+    """--out as given (OUT.png, OUT.mp4 for a video), or in a folder: CONTENT-stylized.png (or .mp4)."""
+    video = Path(args.content).suffix.lower() in VIDEO_SUFFIXES
+    suffix = ".mp4" if video else ".png"
+    what = ("an .mp4 file name (a stylized video is written as .mp4)" if video else
+            "a .png file name (the recipe travels inside the PNG)")
+    out, to_file = out_target(args.out, (suffix,), what)
+    return out if to_file else out / f"{Path(args.content).stem}-stylized{suffix}"
+
+
 def run(args) -> int:
-    out = Path(args.out)
-    if out.is_dir():
-        raise UserError(f"--out {out} is a folder; give a file name")
+    out = stylize_out(args)
     if args.max_pixels <= 0:
         raise UserError(f"--max-pixels must be positive, got {args.max_pixels}")
     method = choose_method(args)
@@ -114,8 +123,6 @@ def run(args) -> int:
             raise UserError("--size does not apply to videos: frames are stylized at their own size "
                             "(scale the video first to change it)")
         return run_video(args, method, kwargs | {"size": 0}, out)
-    if out.suffix.lower() != ".png":
-        raise UserError(f"--out {out}: give a .png file name (the recipe travels inside the PNG)")
     t0 = time.perf_counter()
     bars: list = []
     if method == "optimize":

@@ -79,6 +79,9 @@ def replay(src: str | Path, out: str | Path, model: str | None = None, device: s
 
     recipe = read_recipe(src)
     check_replayable(recipe, src)
+    if Path(out).resolve() == Path(src).resolve():
+        raise RecipeError(f"{out} is the file being replayed; give another file name or a folder (replay never "
+                          "writes over its source)")
     name = recipe.get("pipeline")
     if name not in PIPELINES:
         raise RecipeError(f"{src}: the recipe names no pipeline this artforge can replay ({name!r})")
