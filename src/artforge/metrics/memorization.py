@@ -24,9 +24,8 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file, save_file
 
-from ..io.atomic import atomic_path
+from ..io.weights import load_tensors, save_tensors
 
 THUMB_PX = 16
 QUANTILE = 0.01
@@ -65,16 +64,12 @@ class TrainIndex:
     def save(self, path: str | Path) -> None:
         meta = {"tau_feat": repr(self.tau_feat), "tau_px": repr(self.tau_px), "quantile": repr(self.quantile),
                 "manifest_sha256": self.manifest_sha256}
-        with atomic_path(path) as tmp:
-            save_file({"feats": self.feats.half().contiguous(), "thumbs": (self.thumbs * 255).round().to(torch.uint8)},
-                      str(tmp), metadata=meta)
+        save_tensors({"feats": self.feats.half(), "thumbs": (self.thumbs * 255).round().to(torch.uint8)}, path, meta)
 
     @classmethod
     def load(cls, path: str | Path) -> "TrainIndex":
-        from safetensors import safe_open
-        with safe_open(str(path), "pt") as f:
-            meta = f.metadata()
-        t = load_file(str(path))
+        """The index in `path`; RunError when the file is damaged (its checksum fails)."""
+        t, meta = load_tensors(path)
         return cls(t["feats"].float(), t["thumbs"].float() / 255, float(meta["tau_feat"]), float(meta["tau_px"]),
                    meta["manifest_sha256"], float(meta["quantile"]))
 

@@ -3,6 +3,8 @@
 A run keeps its checkpoints in `RUN/checkpoints/step-XXXXXXXX.pt` and names the one to resume from in
 `RUN/checkpoints/latest` (a one-line pointer). Both are replaced atomically, and the pointer is moved only
 after the checkpoint it names is complete, so a crash or SIGKILL at any moment leaves a good pointer.
+Each checkpoint has its sha256 beside it (`step-XXXXXXXX.pt.sha256`, written before the pointer moves);
+loading checks it, so bytes damaged on disk are refused instead of resumed into NaNs.
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ import torch
 
 from ..errors import RunError
 from ..io.atomic import atomic_save, atomic_write_text
+from ..io.weights import file_sha256
 
 FORMAT_VERSION = 1
 POINTER = "latest"
+CHECKSUM_SUFFIX = ".sha256"
 
 
 class DiskFullError(RunError):
@@ -68,7 +72,9 @@ def save_checkpoint(run_dir: Path, state: dict, step: int, keep: int = 2) -> Pat
     path = folder / f"step-{step:08d}.pt"
     payload = {"format": FORMAT_VERSION, **state, "step": step}
     try:
+        checksum_path(path).unlink(missing_ok=True)   # a rewrite of this step: never pair new bytes, old sum
         atomic_save(path, lambda tmp: torch.save(payload, tmp))
+        atomic_write_text(checksum_path(path), file_sha256(path) + "\n")
         atomic_write_text(folder / POINTER, path.name + "\n")
     except OSError as e:
         if e.errno in (errno.ENOSPC, errno.EDQUOT):
@@ -88,6 +94,11 @@ def _prune(folder: Path, keep: int, current: str) -> None:
     for old in ckpts[:-max(keep, 1)]:
         if old.name != current:
             old.unlink(missing_ok=True)
+            checksum_path(old).unlink(missing_ok=True)
+
+
+def checksum_path(path: Path) -> Path:
+    return path.with_name(path.name + CHECKSUM_SUFFIX)
 
 
 def latest_checkpoint(run_dir: Path) -> tuple[Path, int] | None:
@@ -103,7 +114,16 @@ def latest_checkpoint(run_dir: Path) -> tuple[Path, int] | None:
 
 
 def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dict:
-    """Load a checkpoint safely: tensors and plain containers only, never arbitrary pickled code."""
+    """Load a checkpoint safely: tensors and plain containers only, never arbitrary pickled code; a file
+    whose bytes no longer match the sha256 written beside it is refused (checkpoints from before the
+    checksums load unchecked)."""
+    path = Path(path)
+    sidecar = checksum_path(path)
+    if sidecar.is_file() and path.is_file():
+        want = sidecar.read_text(encoding="utf-8").strip()
+        if file_sha256(path) != want:
+            raise RunError(f"checkpoint {path} is damaged: its bytes do not match the checksum written with it "
+                           f"({sidecar.name}); {_older_hint(path)}")
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e:  # a damaged file or one that is not a checkpoint
@@ -112,3 +132,11 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
     if not isinstance(state, dict) or state.get("format") != FORMAT_VERSION:
         raise RunError(f"checkpoint {path} is not an artforge checkpoint of format {FORMAT_VERSION}")
     return state
+
+
+def _older_hint(path: Path) -> str:
+    older = [p for p in sorted(path.parent.glob("step-*.pt")) if p.name < path.name]
+    if not older:
+        return "no older checkpoint is left; start a new run"
+    return (f"an older one is {older[-1]}: to resume from it, write its name into "
+            f"{path.parent / POINTER} and delete {path.name}")
