@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Protocol
 import torch
 from torch import nn
 
+from ..errors import RunError
+
 if TYPE_CHECKING:
     from .loop import Loop
 
@@ -65,6 +67,14 @@ class Callback:
     def on_log(self, loop: "Loop", record: dict) -> None: ...
     def on_checkpoint(self, loop: "Loop") -> None: ...
     def on_end(self, loop: "Loop") -> None: ...
+
+
+class TrainingDiverged(RunError):
+    """A loss or a weight stopped being a finite number; the run stops, its last finite checkpoint kept."""
+
+    def __init__(self, message: str, step: int):
+        super().__init__(message)
+        self.step = step
 
 
 class TrainingInterrupted(Exception):

@@ -10,21 +10,39 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import torch
 from tqdm import tqdm
 
 from ..errors import ConfigError
 from . import distributed as D
-from .interfaces import Callback, Phase, Task, TrainConfig, TrainingInterrupted
+from .interfaces import Callback, Phase, Task, TrainConfig, TrainingDiverged, TrainingInterrupted
 from .precision import pick_device, pick_precision
-from .checkpoint import rng_state, save_checkpoint, set_rng_state
+from .checkpoint import latest_checkpoint, rng_state, save_checkpoint, set_rng_state
 from .ema import EMA
 from .sampler import EpochSampler
+
+
+ESTIMATE_STEPS = 3      # steps timed (after the first) for the estimate printed before the long work
+
+
+def duration(seconds: float) -> str:
+    """A rough human duration: '40 s', '12 min', '2.5 hours'.
+
+    >>> duration(45), duration(720), duration(9000)
+    ('45 s', '12 min', '2.5 hours')
+    """
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} hours"
 
 
 @dataclass
@@ -38,9 +56,12 @@ class Loop:
     quiet: bool = False
     write_checkpoints: bool = True    # off for benchmarks and dry runs: nothing is written to run_dir
     fresh: bool = True                # a new run (train.init_from applies), not one about to be resumed
+    clock: Callable[[], float] = time.monotonic   # wall seconds (injectable: tests time steps without sleeping)
 
     def __post_init__(self) -> None:
         cfg = self.config
+        if not isinstance(cfg.steps, int) or cfg.steps < 1:
+            raise ConfigError(f"train.steps={cfg.steps} must be at least 1 (the run's total of optimizer steps)")
         if cfg.threads > 0:
             torch.set_num_threads(cfg.threads)
         self.device = pick_device(cfg.device)
@@ -135,12 +156,52 @@ class Loop:
             set_rng_state(state["rng"])
 
     def checkpoint(self) -> Path | None:
+        """Save the state (never non-finite weights: those stop the run, the last good checkpoint kept)."""
         if not self.dist.is_main or not self.write_checkpoints:
             return None
+        bad = self._nonfinite_weights()          # rank 0 only here; the weights agree across ranks
+        if bad:
+            raise self._diverged(f"the weights of {bad} are not finite", self.step)
         path = save_checkpoint(self.run_dir, self.state_dict(), self.step, self.config.keep_checkpoints)
         for cb in self.callbacks:
             cb.on_checkpoint(self)
         return path
+
+    # -- divergence ----------------------------------------------------------------------------
+    def _nonfinite_weights(self) -> str | None:
+        """The name of the first network (or its EMA copy) holding a NaN or an infinity, else None."""
+        nets = dict(self.task.modules)
+        if self.ema:
+            nets[f"{self.task.ema_module} (EMA)"] = self.ema.module
+        for name, m in nets.items():
+            for t in [*m.parameters(), *m.buffers()]:
+                if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+                    return name
+        return None
+
+    def _check_weights(self) -> None:
+        """Stop when a network's weights hold a NaN or an infinity (checked at log steps and checkpoints:
+        outputs squashed by tanh can keep the losses finite after the weights are not)."""
+        bad = self._nonfinite_weights()
+        if D.any_rank(bad is not None, self.dist, self.device):
+            raise self._diverged(f"the weights of {bad or 'a network on another rank'} are not finite", self.step)
+
+    def _check_losses(self, logs: dict) -> None:
+        """Stop at once when a loss (or any logged value) of this step is NaN or infinite."""
+        values = [v for v in logs.values() if torch.is_tensor(v)]
+        local = bool(values) and not bool(torch.isfinite(torch.stack([v.detach().float().reshape(())
+                                                                        for v in values])).all())
+        if D.any_rank(local, self.dist, self.device):
+            bad = next((f"{k}={float(v)}" for k, v in logs.items() if torch.is_tensor(v)
+                        and not bool(torch.isfinite(v.detach().float()).all())), "a loss on another rank")
+            raise self._diverged(f"{bad}", self.step + 1)
+
+    def _diverged(self, what: str, step: int) -> TrainingDiverged:
+        found = latest_checkpoint(self.run_dir) if self.write_checkpoints else None
+        kept = (f"Kept the last finite checkpoint, step {found[1]} ({found[0]}), and the model.safetensors "
+                f"written with it" if found else "No checkpoint had been written yet")
+        return TrainingDiverged(f"training diverged at step {step}: {what}; stopped. {kept}. Lower the "
+                                "learning rate (or check the data) and start a new run", step)
 
     # -- the loop ------------------------------------------------------------------------------
     def _train_step(self) -> dict[str, torch.Tensor]:
@@ -175,67 +236,94 @@ class Loop:
         return batch.to(self.device, memory_format=fmt, non_blocking=True)
 
     def run(self) -> None:
+        """Train up to `config.steps`; a run already there does nothing (no callbacks, nothing written)."""
         cfg = self.config
-        main = self.dist.is_main
-        bar = tqdm(total=cfg.steps, initial=self.step, disable=self.quiet or not main, unit="step",
+        if self.step >= cfg.steps:
+            return
+        bar = tqdm(total=cfg.steps, initial=self.step, disable=self.quiet or not self.dist.is_main, unit="step",
                    dynamic_ncols=True, desc="training")
-        with self._signals():
-            if main:
-                for cb in self.callbacks:
-                    cb.on_start(self)
-            t_last_ckpt = t_log = time.monotonic()
-            steps_since_log = 0
-            while self.step < cfg.steps:
-                t0, c0 = time.monotonic(), time.process_time()
-                logs = self._train_step()
-                self.step += 1
-                self.nimg += cfg.batch_size
-                steps_since_log += 1
-                if self.ema:
-                    self.ema.update(self.task.modules[self.task.ema_module], self.nimg, cfg.batch_size)
-                extra = self.task.end_step(cfg.batch_size)
-                self.elapsed_s += time.monotonic() - t0
-                self.cpu_s += time.process_time() - c0
-                bar.update(1)
-                if self.step % cfg.log_every == 0 or self.step == cfg.steps:
-                    now = time.monotonic()
-                    rec = {"step": self.step, "kimg": self.nimg / 1000,
-                           **{k: float(v) for k, v in logs.items()}, **extra,
-                           "sec_per_step": (now - t_log) / steps_since_log,
-                           "img_per_s": cfg.batch_size * steps_since_log / max(now - t_log, 1e-9),
-                           "elapsed_s": self.elapsed_s, "cpu_s": self.cpu_s}
-                    if self.dist.enabled:
-                        rec["world"] = self.dist.world
-                        rec["ranks_in_sync"] = all(D.params_agree(m, self.dist, self.device)
-                                                   for m in self.task.modules.values())
-                    t_log, steps_since_log, self.last_logs = now, 0, rec
-                    bar.set_postfix({k: f"{v:.3g}" for k, v in rec.items() if k.startswith(("loss", "aug"))})
-                    if main:
-                        for cb in self.callbacks:
-                            cb.on_log(self, rec)
-                if main:
-                    for cb in self.callbacks:
-                        cb.on_step(self)
-                stop = D.any_rank(self._stop is not None, self.dist, self.device)
-                spent = D.any_rank(self._budget_spent(), self.dist, self.device)
-                due = (time.monotonic() - t_last_ckpt) / 60 >= cfg.checkpoint_minutes or (
-                    cfg.checkpoint_every > 0 and self.step % cfg.checkpoint_every == 0)
-                if stop or (due and self.step < cfg.steps):
-                    self.checkpoint()
-                    t_last_ckpt = time.monotonic()
-                if stop:
-                    bar.close()
-                    D.finish(self.dist)
-                    raise TrainingInterrupted(self.step, self._stop or "another rank")
-                if spent:
-                    self.last_logs = {**self.last_logs, "budget_spent_at_step": self.step}
-                    break
-            self.checkpoint()
+        try:
+            with self._signals():
+                self._each_callback("on_start")
+                self._steps(bar)
+                self.checkpoint()
+                bar.close()
+                self._each_callback("on_end")
+        except (TrainingInterrupted, TrainingDiverged):
             bar.close()
-            if main:
-                for cb in self.callbacks:
-                    cb.on_end(self)
             D.finish(self.dist)
+            raise
+        D.finish(self.dist)
+
+    def _each_callback(self, hook: str, *args) -> None:
+        if self.dist.is_main:
+            for cb in self.callbacks:
+                getattr(cb, hook)(self, *args)
+
+    def _steps(self, bar) -> None:
+        cfg = self.config
+        t_last_ckpt = t_log = self.clock()
+        steps_since_log, timed = 0, []
+        while self.step < cfg.steps:
+            t0, c0 = self.clock(), time.process_time()
+            logs = self._train_step()
+            self._check_losses(logs)
+            self.step += 1
+            self.nimg += cfg.batch_size
+            steps_since_log += 1
+            if self.ema:
+                self.ema.update(self.task.modules[self.task.ema_module], self.nimg, cfg.batch_size)
+            extra = self.task.end_step(cfg.batch_size)
+            self.elapsed_s += self.clock() - t0
+            self.cpu_s += time.process_time() - c0
+            timed.append(self.clock() - t0)
+            if len(timed) == ESTIMATE_STEPS + 1:
+                self._say_estimate(timed[1:])
+            bar.update(1)
+            if self.step % cfg.log_every == 0 or self.step == cfg.steps:
+                self._check_weights()
+                now = self.clock()
+                self._log(logs, extra, now - t_log, steps_since_log, bar)
+                t_log, steps_since_log = now, 0
+            self._each_callback("on_step")
+            stop = D.any_rank(self._stop is not None, self.dist, self.device)
+            spent = D.any_rank(self._budget_spent(), self.dist, self.device)
+            due = (self.clock() - t_last_ckpt) / 60 >= cfg.checkpoint_minutes or (
+                cfg.checkpoint_every > 0 and self.step % cfg.checkpoint_every == 0)
+            if stop or (due and self.step < cfg.steps):
+                self.checkpoint()
+                t_last_ckpt = self.clock()
+            if stop:
+                raise TrainingInterrupted(self.step, self._stop or "another rank")
+            if spent:
+                self.last_logs = {**self.last_logs, "budget_spent_at_step": self.step}
+                return
+
+    def _log(self, logs: dict, extra: dict, seconds: float, steps: int, bar) -> None:
+        cfg = self.config
+        rec = {"step": self.step, "kimg": self.nimg / 1000, **{k: float(v) for k, v in logs.items()}, **extra,
+               "sec_per_step": seconds / steps, "img_per_s": cfg.batch_size * steps / max(seconds, 1e-9),
+               "elapsed_s": self.elapsed_s, "cpu_s": self.cpu_s}
+        if self.dist.enabled:
+            rec["world"] = self.dist.world
+            rec["ranks_in_sync"] = all(D.params_agree(m, self.dist, self.device) for m in self.task.modules.values())
+        self.last_logs = rec
+        bar.set_postfix({k: f"{v:.3g}" for k, v in rec.items() if k.startswith(("loss", "aug"))})
+        self._each_callback("on_log", rec)
+
+    def _say_estimate(self, seconds: list[float]) -> None:
+        """One line, a few steps in: how long the rest takes at the pace of those steps (the first step,
+        which pays one-off costs, left out), and where train.budget_minutes cuts it short."""
+        if self.quiet or not self.dist.is_main:
+            return
+        per_step = sum(seconds) / len(seconds)
+        left = self.config.steps - self.step
+        msg = (f"estimate: {per_step:.2g} s per step (timed over {len(seconds)} steps), so the remaining "
+               f"{left:,} steps take about {duration(per_step * left)}")
+        budget = self.config.budget_minutes
+        if budget > 0 and per_step * left > budget * 60 - self.elapsed_s:
+            msg += f"; train.budget_minutes={budget:g} stops it after {duration(budget * 60)} of training"
+        tqdm.write(msg, file=sys.stderr)
 
     def _budget_spent(self) -> bool:
         cfg = self.config
