@@ -59,7 +59,7 @@ def test_resumed_run_equals_uninterrupted_run(cli, image_dir, tmp_path, tiny_ove
 
 
 def test_gan_overfits_a_single_image(tmp_path):
-    """With one solid-colour picture to learn, the generator's output must move to that colour."""
+    """With one solid colour to learn (two pictures of it), the generator's output must move to that colour."""
     from PIL import Image
 
     from artforge.config import apply_overrides
@@ -68,6 +68,7 @@ def test_gan_overfits_a_single_image(tmp_path):
     folder = tmp_path / "one"
     folder.mkdir()
     Image.new("RGB", (32, 32), (220, 40, 40)).save(folder / "red.png")
+    Image.new("RGB", (32, 32), (221, 40, 40)).save(folder / "red2.png")   # training needs two pictures
     exp = apply_overrides(GANExperiment(), [
         f"data.path={folder}", "data.resolution=32", "train.batch_size=8", "train.steps=60",
         "train.sample_every=0", "train.log_every=10", "train.device=cpu", "gan.augment=none",
@@ -87,7 +88,7 @@ def test_checkpoint_on_sigterm_then_resume(image_dir, tmp_path, tiny_overrides, 
     _wait_for(lambda: (run / "metrics.jsonl").exists() and (run / "metrics.jsonl").stat().st_size > 0, proc)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
+    assert proc.returncode == 143, err                  # 128 + SIGTERM, as shells report it
     assert "artforge train --resume" in err and "Traceback" not in err
     found = latest_checkpoint(run)
     assert found is not None and found[1] >= 1
@@ -110,6 +111,26 @@ def test_sigkill_loses_at_most_the_work_since_the_last_checkpoint(image_dir, tmp
     rc = subprocess.run([sys.executable, "-m", "artforge", "train", "--resume", str(run), "--steps",
                          str(step + 1), "--quiet"], env=subprocess_env).returncode
     assert rc == 0 and latest_checkpoint(run)[1] == step + 1
+
+
+def test_a_run_being_trained_cannot_be_resumed_by_a_second_process(cli, image_dir, tmp_path, tiny_overrides,
+                                                                  subprocess_env, capsys):
+    run = tmp_path / "run"
+    cmd = [sys.executable, "-m", "artforge", "train", "gan", str(image_dir), "--run", str(run), "--steps",
+           "100000", "--quiet", *tiny_overrides, "train.checkpoint_every=1",
+           "train.keep_checkpoints=100000"]  # none pruned under the resume reading one
+    proc = subprocess.Popen(cmd, env=subprocess_env, stderr=subprocess.DEVNULL)
+    try:
+        _wait_for(lambda: latest_checkpoint(run) is not None, proc)
+        capsys.readouterr()
+        assert cli("train", "--resume", run, "--steps", 200000, "--quiet") == 2
+        err = capsys.readouterr().err.strip()
+        assert err == (f"error: {run} is being trained by another artforge process (pid {proc.pid}); wait for "
+                       "it to finish or stop it, or choose another --run folder")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+    assert json.loads((run / "train.json").read_text())["config"]["train"]["steps"] == 100000
 
 
 def _wait_for(cond, proc, timeout=120):

@@ -16,6 +16,14 @@ from artforge.training.checkpoint import latest_checkpoint, load_checkpoint
 from artforge.training.tasks.music import MusicExperiment, MusicTask, free_bits
 
 
+def test_music_training_names_only_the_folders_it_wrote(cli, midi_dir, tmp_path, music_tiny, capsys):
+    run = tmp_path / "run"
+    assert cli("train", "music", midi_dir, "--run", run, "--bars", 2, "--steps", 1, *music_tiny) == 0
+    done = capsys.readouterr().err.replace("\r", "\n").splitlines()[-1]
+    assert done == f"done: 1 steps; model: {run / 'model.safetensors'}"
+    assert not (run / "samples").exists()
+
+
 def test_train_writes_a_complete_music_run(cli, midi_dir, tmp_path, music_tiny):
     run = tmp_path / "run"
     assert cli("train", "music", midi_dir, "--run", run, "--bars", 2, "--steps", 4, "--quiet",
@@ -192,6 +200,6 @@ def test_a_run_stopped_early_keeps_its_attribute_vectors(midi_dir, tmp_path, mus
         time.sleep(0.1)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
+    assert proc.returncode == 143, err                  # 128 + SIGTERM, as shells report it
     vectors = load_file(str(run / "attributes.safetensors"))
     assert {"density", "latent.mean", "latent.std"} <= set(vectors)

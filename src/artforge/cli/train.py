@@ -46,16 +46,22 @@ def _flag_overrides(args) -> list[str]:
 
 
 def monitors(exp, run_dir: Path) -> list:
-    """KID_effnet during training (and best/) for families with an `eval` section that asks for it."""
+    """For GAN runs: KID_effnet during training (and best/) when `eval.kid_every` asks for it, and the
+    copy-check index (train_index.safetensors) at the end of every run, so `generate --no-copies` works."""
     ev = getattr(exp, "eval", None)
-    if getattr(ev, "kid_every", 0) <= 0 or launch_rank() != 0:
+    if not hasattr(ev, "kid_every") or launch_rank() != 0:
         return []
-    from ..metrics.monitor import KIDMonitor
-    return [KIDMonitor(run_dir, ev.kid_every, ev.kid_samples, ev.keep_best)]
+    from ..metrics.monitor import CopyIndexWriter, KIDMonitor
+    kid = [KIDMonitor(run_dir, ev.kid_every, ev.kid_samples, ev.keep_best)] if ev.kid_every > 0 else []
+    return [*kid, CopyIndexWriter(run_dir)]
+
+
+# Exit codes of a run stopped by a signal (checkpoint saved): 128 + the signal's number, as shells report.
+SIGNAL_EXIT = {"SIGINT": 130, "SIGTERM": 143}
 
 
 def run(args) -> int:
-    from ..training.run import check_new_run, resume_experiment
+    from ..training.run import absolute_data_paths, check_new_run, resume_experiment
     from ..training.tasks import families
 
     fams = families()
@@ -65,13 +71,18 @@ def run(args) -> int:
     say = (lambda m: None) if args.quiet else (lambda m: print(m, file=sys.stderr))
     if args.resume:
         if plain or args.run:
-            raise UserError("--resume RUN_DIR takes no family, data folder or --run; "
-                            "only --steps N and key=value settings such as train.steps")
+            raise UserError("--resume RUN_DIR takes no family, data folder or --run; only --steps N and "
+                            "key=value settings such as train.steps (data.path=DIR when the images moved)")
         if args.config or args.preset or args.arch or args.resolution or args.batch_size or args.bars:
-            raise UserError("--resume keeps the run's config; only --steps, --device and train.* "
-                            "logging/checkpoint settings may change")
-        fam, exp, state = resume_experiment(Path(args.resume), fams, _flag_overrides(args) + overrides)
+            raise UserError("--resume keeps the run's config; only --steps, --device, train.* "
+                            "logging/checkpoint settings and data.path (the same images, moved) may change")
+        fam, exp, state = resume_experiment(Path(args.resume), fams,
+                                            absolute_data_paths(_flag_overrides(args) + overrides))
         run_dir = Path(args.resume)
+        if state["step"] >= exp.train.steps:
+            say(f"{run_dir} is already trained to step {state['step']}; nothing to do (to train longer, ask "
+                f"for a larger total: --steps {state['step'] * 2})")
+            return 0
         say(f"resuming {run_dir} at step {state['step']} of {exp.train.steps}")
     else:
         if len(plain) != 2:
@@ -86,7 +97,9 @@ def run(args) -> int:
         exp = fam.experiment()
         if args.config:
             exp = C.merge(exp, C.load_toml(args.config), where=f" in {args.config}")
-        exp = C.apply_overrides(exp, [f"data.path={data_dir}"] + _flag_overrides(args) + overrides)
+        # Absolute paths: the run can be resumed and evaluated from any folder.
+        exp = C.apply_overrides(exp, absolute_data_paths([f"data.path={data_dir}", *_flag_overrides(args),
+                                                          *overrides]))
         run_dir = Path(args.run)
         if launch_rank() == 0:  # under torchrun, rank 0 alone creates the run folder
             check_new_run(run_dir)
@@ -96,6 +109,7 @@ def run(args) -> int:
     except TrainingInterrupted as e:
         print(f"stopped at step {e.step} ({e.signame}); checkpoint saved. Continue with: "
               f"artforge train --resume {run_dir}", file=sys.stderr)
-        return 130
-    say(f"done: {loop.step} steps; model: {run_dir / 'model.safetensors'}; samples: {run_dir / 'samples'}")
+        return SIGNAL_EXIT.get(e.signame, 130)
+    samples = f"; samples: {run_dir / 'samples'}" if (run_dir / "samples").is_dir() else ""
+    say(f"done: {loop.step} steps; model: {run_dir / 'model.safetensors'}{samples}")
     return 0

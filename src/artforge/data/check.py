@@ -39,6 +39,8 @@ else:  # pragma: no cover - Python 3.10 only
 
 TOML_NAME = "dataset.toml"
 UNKNOWN = "unknown"
+# A GAN run needs this many usable images: the copy check calibrates on each image's nearest other one.
+MIN_TRAINING_IMAGES = 2
 
 
 @dataclass
@@ -136,6 +138,9 @@ class CheckReport:
         lines += shown[:limit]
         if len(shown) > limit:
             lines.append(f"  ... and {len(shown) - limit} more (add --json to list them all)")
+        if 0 < c["ok"] < MIN_TRAINING_IMAGES:
+            lines.append(f"  training needs at least {MIN_TRAINING_IMAGES} usable images; add more before "
+                         "artforge train")
         return "\n".join(lines)
 
 

@@ -27,9 +27,11 @@ def atomic_path(dest: str | Path) -> Iterator[Path]:
     fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
     os.close(fd)
     tmp = Path(name)
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get the usual permissions
+    mode = 0o666 & ~_umask()          # mkstemp makes 0600; outputs get the usual permissions
+    os.chmod(tmp, mode)
     try:
         yield tmp
+        os.chmod(tmp, mode)           # again: some writers (safetensors) replace the file with a 0600 one
         _fsync(tmp)
         os.replace(tmp, dest)
         _fsync_dir(dest.parent)

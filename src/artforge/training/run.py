@@ -10,10 +10,14 @@ A run folder holds:
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from .. import __version__
 from .. import config as C
@@ -22,10 +26,13 @@ from ..io.atomic import atomic_write_text
 from .checkpoint import latest_checkpoint, load_checkpoint
 
 TRAIN_FILE = "train.json"
+LOCK_FILE = ".lock"     # flock()ed by the one process training the run, for as long as it trains
 # Keys a resumed run may change: they steer how long and how chattily it runs, not what it computes.
 RESUMABLE_KEYS = {"train.steps", "train.log_every", "train.sample_every", "train.checkpoint_minutes",
                   "train.checkpoint_every", "train.keep_checkpoints", "train.threads", "train.device",
-                  "train.budget_minutes", "eval.kid_every", "eval.kid_samples"}
+                  "train.budget_minutes", "eval.kid_every", "eval.kid_samples",
+                  # The data may move: every family checks the images' hashes against the run's manifest.
+                  "data.path"}
 
 
 @dataclass
@@ -37,23 +44,72 @@ class Family:
 
 
 def run_loop(family: str, exp, task, data, run_dir: Path, state: dict | None, callbacks: list, quiet: bool):
-    """Build the loop (which checks the settings), then write a new run's files, or load the checkpoint
-    `state` of a resumed one, and train. `data` carries `manifest` and `manifest_sha256`."""
-    from ..io.atomic import atomic_write_text as write_text
+    """Build the loop (which checks the settings), then, holding the run folder's lock, write a new run's
+    files or load the checkpoint `state` of a resumed one, and train. `data` carries `manifest` and
+    `manifest_sha256`."""
     from .distributed import launch_rank
     from .loop import Loop
 
     extra = {"config": json.dumps(C.to_dict(exp)), "manifest_sha256": data.manifest_sha256,
              "artforge_version": __version__}
     loop = Loop(task, data, exp.train, run_dir, list(callbacks), extra_state=extra, quiet=quiet, fresh=state is None)
-    if state is None and launch_rank() == 0:   # only now: a refused setting leaves no run folder behind
-        run_dir.mkdir(parents=True, exist_ok=True)
-        write_train_file(run_dir, family, exp)
-        write_text(run_dir / "manifest.json", json.dumps(data.manifest, indent=2) + "\n")
-    if state is not None:
-        loop.load_state_dict(state)
-    loop.run()
+    if launch_rank() != 0:      # under torchrun, rank 0 alone owns the run folder
+        if state is not None:
+            loop.load_state_dict(state)
+        loop.run()
+        return loop
+    with lock_run(run_dir, create=state is None):   # only now: a refused setting leaves no run folder behind
+        if state is None:
+            check_new_run(run_dir)
+            write_train_file(run_dir, family, exp)
+            atomic_write_text(run_dir / "manifest.json", json.dumps(data.manifest, indent=2) + "\n")
+        else:
+            loop.load_state_dict(state)
+            if _saved_data_path(run_dir) != getattr(exp.data, "path", None):
+                write_train_file(run_dir, family, exp)       # the data moved (same hashes): remember where
+        loop.run()
     return loop
+
+
+def _saved_data_path(run_dir: Path) -> str | None:
+    try:
+        return read_train_file(run_dir)[1].get("data", {}).get("path")
+    except RunError:
+        return None
+
+
+@contextlib.contextmanager
+def lock_run(run_dir: Path, create: bool = False) -> Iterator[None]:
+    """Hold an exclusive lock on the run folder (`RUN/.lock`, flock) while the block runs; a second process
+    gets one clear line instead of a folder holding one run's config and another's weights.
+
+    With `create`, a missing folder is made, and removed again if the block fails before it holds
+    anything but the lock."""
+    run_dir = Path(run_dir)
+    made = create and not run_dir.exists()
+    if create:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(run_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as e:
+            if e.errno not in (errno.EAGAIN, errno.EACCES):
+                raise
+            pid = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+            raise RunError(f"{run_dir} is being trained by another artforge process (pid {pid}); wait for it "
+                           "to finish or stop it, or choose another --run folder") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        try:
+            yield
+        except BaseException:
+            if made and [p.name for p in run_dir.iterdir()] == [LOCK_FILE]:
+                (run_dir / LOCK_FILE).unlink()
+                run_dir.rmdir()
+            raise
+    finally:
+        os.close(fd)
 
 
 def write_train_file(run_dir: Path, family: str, exp) -> None:
@@ -76,11 +132,12 @@ def read_train_file(run_dir: Path) -> tuple[str, dict]:
 
 
 def check_new_run(run_dir: Path) -> None:
-    """A new run may not overwrite an existing one."""
+    """A new run may not overwrite an existing one. A folder whose start failed before its first checkpoint
+    (train.json but no checkpoint and no model) holds nothing to keep and may be started again."""
     run_dir = Path(run_dir)
     if run_dir.exists() and not run_dir.is_dir():
         raise RunError(f"--run {run_dir} is a file, not a folder")
-    if (run_dir / TRAIN_FILE).exists() or latest_checkpoint(run_dir):
+    if latest_checkpoint(run_dir) or (run_dir / "model.safetensors").exists():
         raise RunError(f"{run_dir} already holds a run; continue it with: artforge train --resume {run_dir} "
                        "(or choose another --run folder)")
 
@@ -92,6 +149,7 @@ def resume_experiment(run_dir: Path, families: dict[str, Family], overrides: lis
         raise RunError(f"{run_dir} was trained by family '{name}', which this artforge does not know")
     fam = families[name]
     exp = C.from_dict(fam.experiment, saved, where=f" in {Path(run_dir) / TRAIN_FILE}")
+    _locate_data(exp, Path(run_dir))
     new = C.apply_overrides(exp, overrides)
     conflicts = {k: v for k, v in C.diff(exp, new).items() if k not in RESUMABLE_KEYS}
     if conflicts:
@@ -102,4 +160,39 @@ def resume_experiment(run_dir: Path, families: dict[str, Family], overrides: lis
     if found is None:
         raise RunError(f"{run_dir} has no checkpoint to resume from; start it again with a new --run folder")
     state = load_checkpoint(found[0])
+    if new.train.steps < state["step"]:
+        raise RunError(f"--steps {new.train.steps} is below the step {run_dir} is at ({state['step']}); --steps is "
+                       f"the run's total, e.g. --steps {state['step'] + new.train.steps} trains "
+                       f"{new.train.steps} more")
     return fam, new, state
+
+
+def _locate_data(exp, run_dir: Path) -> None:
+    """Runs made before paths were stored absolute keep `data.path` as typed: relative to wherever training
+    was started. When it is not found from here, use the folder the run's manifest recorded."""
+    data = getattr(exp, "data", None)
+    path = getattr(data, "path", "")
+    if not path or path.startswith("builtin") or Path(path).expanduser().is_absolute() or Path(path).exists():
+        return
+    try:
+        root = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8")).get("root")
+    except (OSError, ValueError, AttributeError):
+        return
+    if isinstance(root, str) and Path(root).is_dir():
+        data.path = root
+
+
+def absolute_data_paths(overrides: list[str]) -> list[str]:
+    """`data.path=` and `data.content=` overrides naming an existing file or folder, made absolute, so the
+    run can be resumed and evaluated from any folder ('builtin...' and missing paths stay as given).
+
+    >>> absolute_data_paths(["data.path=builtin", "train.steps=5"])
+    ['data.path=builtin', 'train.steps=5']
+    """
+    out = []
+    for o in overrides:
+        key, _, value = o.partition("=")
+        if key in ("data.path", "data.content") and not value.startswith("builtin") and Path(value).expanduser().exists():
+            o = f"{key}={Path(value).expanduser().resolve()}"
+        out.append(o)
+    return out

@@ -14,7 +14,8 @@ import torch
 
 from ... import __version__
 from ...data import DataConfig, load_dataset
-from ...errors import ConfigError, RunError
+from ...data.check import MIN_TRAINING_IMAGES
+from ...errors import ConfigError, DataError, RunError
 from ...losses.adversarial import D_LOSSES, G_LOSSES, r1_penalty
 from ...models import ARCHS, PRESETS, build_discriminator, build_generator
 from ..augment import AdaptiveAugment, diff_augment
@@ -200,6 +201,9 @@ def train(exp: GANExperiment, run_dir: Path, state: dict | None = None, quiet: b
     data = load_dataset(exp.data, progress=not quiet)
     if data.report.bad or data.report.duplicates:
         log(data.report.summary())
+    if len(data) < MIN_TRAINING_IMAGES:      # before the run folder exists: nothing half-made is left
+        raise DataError(f"{data.report.root} has {len(data)} usable image(s); training needs at least "
+                        f"{MIN_TRAINING_IMAGES} (the copy check compares each with the others); add pictures")
     if state is not None and state.get("manifest_sha256") != data.manifest_sha256:
         raise RunError(f"the images in {exp.data.path} changed since this run started; resuming needs the same "
                        "data (see manifest.json in the run); start a new run to train on the new set")

@@ -129,6 +129,21 @@ def _folder(path: str, what: str, px: int) -> list[Path]:
     return files
 
 
+def _read_usable(paths: list[Path], what: str) -> tuple[list[torch.Tensor], list[Path], list[str]]:
+    """(images, their paths, 'path: reason' for each broken file skipped) — like GAN training, a broken
+    file is skipped and listed, not the end of the run; DataError only when none is usable."""
+    images, used, skipped = [], [], []
+    for p in paths:
+        try:
+            images.append(_read(p, what))
+            used.append(p)
+        except DataError as e:
+            skipped.append(str(e))
+    if not images:
+        raise DataError(f"no usable {what} among {len(paths)} file(s); the first: {skipped[0]}")
+    return images, used, skipped
+
+
 class StyleData:
     """`batch(indices, g)` -> (B, 3, px, px) content crops, or (B, 6, px, px) content + style for arbitrary."""
 
@@ -136,7 +151,7 @@ class StyleData:
         d = exp.data
         self.px, self.items, self.kind = d.px, d.items, kind
         sources = photo_paths() if d.content == "builtin" else _folder(d.content, "content", d.px)
-        self.content = [_read(p, "content image") for p in sources]
+        self.content, sources, self.skipped = _read_usable(sources, "content image")
         self.styles: list[torch.Tensor] = []
         manifest_files = [str(p) for p in sources]
         if kind == "arbitrary":
@@ -144,8 +159,8 @@ class StyleData:
                 self.styles = [torch.from_numpy(np.asarray(im).copy()).permute(2, 0, 1)
                                for im in style_images(d.styles, px=max(d.px, 256))]
             else:
-                files = _folder(d.path, "style", d.px)
-                self.styles = [_read(p, "style image") for p in files]
+                self.styles, files, skipped = _read_usable(_folder(d.path, "style", d.px), "style image")
+                self.skipped += skipped
                 manifest_files += [str(p) for p in files]
         too_small = [i for i, t in enumerate(self.content + self.styles) if min(t.shape[-2:]) < d.px // 2]
         if too_small:
@@ -296,6 +311,8 @@ def train(exp: StyleExperiment, run_dir: Path, state: dict | None = None, quiet:
         if min(style.shape[-2:]) < 64:
             raise DataError(f"style image {path} is smaller than 64 px on its shorter side; give a larger one")
     data = StyleData(exp, kind)
+    if data.skipped:
+        log(f"skipped {len(data.skipped)} unusable file(s):\n" + "\n".join(f"  {m}" for m in data.skipped))
     if state is not None and state.get("manifest_sha256") != data.manifest_sha256:
         raise ConfigError("the images of this run changed since it started; start a new run to train on them")
     log(f"style ({kind}): {len(data.content)} content images" +
