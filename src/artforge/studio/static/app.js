@@ -2,6 +2,7 @@
 // Each page is a module with build() (once) and show(args) (every visit); its section is kept between
 // visits, so results and slider positions survive a trip to the gallery and back.
 import { api, clear, fail, h, me, notify } from "./core.js";
+import { setup as watchConnection } from "./connection.js";
 import models from "./models.js";
 import create from "./create.js";
 import explore from "./explore.js";
@@ -123,6 +124,7 @@ function keys(e) {
 
 document.addEventListener("DOMContentLoaded", () => {
   window.addEventListener("hashchange", route);
+  watchConnection();
   document.addEventListener("keydown", keys);
   window.addEventListener("studio:signed-out", e => { if (me.user) signIn(e.detail.message || e.detail, e.detail.kind); });
   document.getElementById("shortcuts-open").addEventListener("click", () => document.getElementById("shortcuts").showModal());

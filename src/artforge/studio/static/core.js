@@ -1,6 +1,8 @@
 // The studio's shared pieces: calling the REST API, building elements, notices, dialogs, and forms built
 // from a pipeline's declared parameters (so a new pipeline gets its form without new form code).
 
+import { answered, isOffline, noAnswer } from "./connection.js";
+
 export class ApiError extends Error {
   constructor(status, message) { super(message); this.status = status; }
 }
@@ -22,8 +24,10 @@ export async function api(path, { method = "GET", json, form, raw = false, signa
     r = await fetch(path, { method, headers, body, signal, credentials: "same-origin" });
   } catch (e) {
     if (e.name === "AbortError") throw e;
+    noAnswer();
     throw new ApiError(0, "The studio did not answer. Is it still running?");
   }
+  answered();
   if (!r.ok) {
     const err = new ApiError(r.status, await errorMessage(r));
     if (r.status === 401 && path !== "/api/me" && path !== "/api/login") {
@@ -106,7 +110,7 @@ export function fail(err, line) {
   if (err && err.name === "AbortError") return;
   const message = err instanceof Error ? err.message : String(err);
   if (line) line.textContent = message;
-  else notify(message, "error");
+  else if (!(err instanceof ApiError && err.status === 0 && isOffline())) notify(message, "error");  // the banner says it
   if (!(err instanceof ApiError)) console.error(err);
 }
 

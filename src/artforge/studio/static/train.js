@@ -2,39 +2,81 @@
 // from the job's Server-Sent Events, the latest sample grid, the ETA, and pause / resume / cancel.
 import { api, busy, clear, duration, fail, h, me, models, notify } from "./core.js";
 import { COLORS, drawChart, lossKeys } from "./chart.js";
+import { isOffline } from "./connection.js";
+import { estimateText, measuredRate } from "./estimate.js";
 
-const ACTIVE = ["queued", "running", "paused"];
+const ACTIVE = ["queued", "running", "paused", "pausing", "cancelling"];
 const FINAL = ["done", "failed", "cancelled"];
-let form, formError, monitor, watching = null;
+const STOPPING = { pause: "pausing", cancel: "cancelling" };
+const stopping = new Map();            // job id -> "pausing" | "cancelling" while that request is on its way
+let form, formError, monitor, watching = null, rate = null;
 
-/** Pause / Resume / Cancel buttons for a job, enabled by its state; `changed(job)` gets the new state
- *  (null after Remove, which `removable` lists offer for finished jobs). */
+/** Whether the signed-in user may pause, resume, cancel or remove `job`: the server's word (can_control)
+ *  where it gives it, else editors steer their own jobs and owners everyone's. */
+export function canControl(job) {
+  if (typeof job.can_control === "boolean") return job.can_control;
+  if (!me.can("editor")) return false;
+  return me.can("owner") || (!!job.author && job.author === me.user.username);
+}
+
+/** The state to show: a stop asked for and not answered yet shows as pausing / cancelling. */
+function shownState(job) {
+  const asked = stopping.get(job.id);
+  return asked && ["queued", "running"].includes(job.state) ? asked : job.state;
+}
+
+/** Pause / Resume / Cancel buttons for a job, enabled by its state and by who may steer it; `changed(job)`
+ *  gets the new state (null after Remove, which `removable` lists offer for finished jobs). */
 export function jobControls(job, changed, removable = false) {
   const who = job.kind === "train" && job.name ? job.name : job.id;
+  const mine = canControl(job);
+  const state = shownState(job);
   const act = (verb, label, cls) => h("button", { type: "button", class: cls, "aria-label": `${label} job ${who}`,
-    disabled: !allowed(job.state, verb) || !me.can("editor"),
+    disabled: !allowed(state, verb) || !mine,
     onclick: e => busy(e.currentTarget, async () => {
+      if (STOPPING[verb]) { stopping.set(job.id, STOPPING[verb]); markStopping(job.id, STOPPING[verb]); }
       try { changed(await api(`/api/jobs/${job.id}/${verb}`, { method: "POST" })); } catch (err) { fail(err); }
+      finally { stopping.delete(job.id); }
     }) }, label);
   const remove = FINAL.includes(job.state) && removable
-    ? h("button", { type: "button", "aria-label": `Remove job ${who} from the list`, disabled: !me.can("editor"),
+    ? h("button", { type: "button", "aria-label": `Remove job ${who} from the list`, disabled: !mine,
         title: "forget this finished job (its model and pictures stay)",
         onclick: e => busy(e.currentTarget, async () => {
           try { await api(`/api/jobs/${job.id}`, { method: "DELETE" }); changed(null); } catch (err) { fail(err); }
         }) }, "Remove")
     : null;
-  return h("div", { class: "row", style: "gap:6px" }, act("pause", "Pause"), act("resume", "Resume"),
+  const title = mine || !me.can("editor") ? undefined : `${job.author || "someone else"} started this job; only they or an owner can change it`;
+  return h("div", { class: "row", style: "gap:6px", title }, act("pause", "Pause"), act("resume", "Resume"),
            act("cancel", "Cancel", "danger"), remove);
+}
+
+/** Shows at once, on every badge of the job, that its stop was asked for. */
+function markStopping(id, state) {
+  for (const b of document.querySelectorAll(`.badge[data-job="${id}"]`)) {
+    b.className = `badge ${state}`;
+    b.textContent = LABELS[state];
+  }
 }
 
 function allowed(state, verb) {
   if (verb === "pause") return state === "running" || state === "queued";
   if (verb === "resume") return state === "paused" || state === "interrupted";
-  return ACTIVE.includes(state);
+  return [...ACTIVE, "interrupted"].includes(state) && state !== "cancelling";
 }
 
-export function stateBadge(job) {
-  return h("span", { class: `badge ${job.state}` }, job.state);
+const LABELS = { pausing: "pausing…", cancelling: "cancelling…" };
+
+/** The job's state as a badge; `stale` when the studio does not answer (the last known state in its title). */
+export function stateBadge(job, { stale = false, id } = {}) {
+  const state = shownState(job);
+  if (stale) return h("span", { class: "badge unknown", id, dataset: { job: job.id }, title: `the studio does not answer; last known: ${state}` }, "unknown");
+  return h("span", { class: `badge ${state}`, id, dataset: { job: job.id } }, LABELS[state] || state);
+}
+
+/** A job's error, where it still says something about the job: a cancelled or finished job keeps the
+ *  error of an earlier interruption in its record, but it is no longer what happened to it. */
+export function jobError(job) {
+  return ["failed", "interrupted"].includes(job.state) ? job.error || "" : "";
 }
 
 function build(root) {
@@ -58,7 +100,9 @@ function build(root) {
         h("label", { for: "train-zip" }, h("span", {}, "Zip of images")),
         h("input", { id: "train-zip", name: "zip", type: "file", accept: ".zip,application/zip" }))),
     h("div", { class: "field" }, h("label", { for: "train-steps" }, h("span", {}, "Steps")),
-      h("input", { id: "train-steps", name: "steps", type: "number", min: 1, step: 1, value: 2000, required: true })),
+      h("input", { id: "train-steps", name: "steps", type: "number", min: 1, step: 1, value: 2000, required: true,
+                   "aria-describedby": "train-estimate", oninput: showEstimate }),
+      h("span", { class: "help", id: "train-estimate", "aria-live": "polite" })),
     h("details", {}, h("summary", { class: "muted small" }, "More settings"),
       h("div", { class: "field", style: "margin-top:8px" }, h("label", { for: "train-params" }, h("span", {}, "Training settings")),
         h("textarea", { id: "train-params", name: "params", rows: 4, placeholder: "one per line, e.g.\nresolution = 32\npreset = tiny\nbatch_size = 8", spellcheck: "false" }))),
@@ -113,8 +157,13 @@ async function start() {
   } catch (e) { fail(e, formError); }
 }
 
+function showEstimate() {
+  form.querySelector("#train-estimate").textContent = estimateText(Number(form.querySelector("#train-steps").value), rate);
+}
+
 async function show(args) {
   form.querySelector("#train-go").disabled = !me.can("editor");
+  api("/api/jobs").then(async ({ items }) => { rate = await measuredRate(items); showEstimate(); }).catch(() => {});
   let id = args.path[0];
   if (!id) {
     try {
@@ -142,38 +191,56 @@ function stop() {
   if (watching) { watching.close(); watching = null; }
 }
 
-/** Follows one job: its events stream (EventSource reconnects by itself), or polling if streaming fails. */
+/** Follows one job: its events stream (EventSource reconnects by itself), or polling if streaming fails.
+ *  While the studio does not answer, the view says the state is unknown instead of its last "running". */
 function watch(id) {
   stop();
   const view = monitorView(id);
   clear(monitor, view.el);
   const rows = new Map();
-  let job = null, poll = null, closed = false;
+  let job = null, poll = null, closed = false, es = null;
   const update = (j) => {
     job = j;
     for (const r of j.history || []) rows.set(r.step, r);
     view.update(j, [...rows.values()].sort((a, b) => a.step - b.step));
   };
-  const es = new EventSource(`/api/jobs/${encodeURIComponent(id)}/events`);
-  es.addEventListener("progress", e => { try { update(JSON.parse(e.data)); } catch (err) { console.error(err); } });
-  es.addEventListener("end", e => {
-    es.close();
-    try { if (e.data) update(JSON.parse(e.data)); } catch { /* the end event may carry no job */ }
-    refresh();
-    if (job && job.state === "done") { models(true); notify(`Training run ${job.name} finished.`, "ok"); }
-  });
-  es.onerror = () => {
-    if (es.readyState === EventSource.CLOSED && !closed && !poll) poll = setInterval(refresh, 2000);
-  };
+  function stream() {
+    es = new EventSource(`/api/jobs/${encodeURIComponent(id)}/events`);
+    es.addEventListener("progress", e => { try { update(JSON.parse(e.data)); } catch (err) { console.error(err); } });
+    es.addEventListener("end", e => {
+      es.close();
+      try { if (e.data) update(JSON.parse(e.data)); } catch { /* the end event may carry no job */ }
+      refresh();
+      if (job && job.state === "done") { models(true); notify(`Training run ${job.name} finished.`, "ok"); }
+    });
+    es.onerror = () => {
+      if (closed) return;
+      refresh();                        // a request that gets no answer marks the connection lost
+      if (es.readyState === EventSource.CLOSED && !poll) poll = setInterval(refresh, 2000);
+    };
+  }
   async function refresh() {
     try {
       const j = await api(`/api/jobs/${encodeURIComponent(id)}`);
+      if (closed) return;
       update({ ...j, history: [] });
       if (!ACTIVE.includes(j.state) && poll) { clearInterval(poll); poll = null; }
     } catch (e) { if (e.status === 404) view.missing(); else fail(e); }
   }
+  const connection = e => {
+    if (closed) return;
+    view.stale(!e.detail.online);
+    if (!e.detail.online) return;
+    if (es.readyState === EventSource.CLOSED && (!job || ACTIVE.includes(job.state))) stream();
+    refresh();
+  };
+  window.addEventListener("studio:connection", connection);
+  stream();
   refresh();
-  watching = { id, close() { closed = true; es.close(); if (poll) clearInterval(poll); view.dispose(); } };
+  watching = { id, close() {
+    closed = true; es.close(); if (poll) clearInterval(poll);
+    window.removeEventListener("studio:connection", connection); view.dispose();
+  } };
 }
 
 function monitorView(id) {
@@ -188,9 +255,9 @@ function monitorView(id) {
   const sample = h("img", { alt: "Latest samples of this run", id: "train-sample", hidden: true,
                             onload: () => { sample.hidden = false; sampleNote.hidden = true; } });
   const sampleNote = h("p", { class: "muted small" }, "The first sample grid appears after the first checkpoint.");
-  const error = h("p", { class: "form-error", role: "alert" });
+  const error = h("p", { class: "form-error", role: "alert", id: "train-error" });
   const after = h("div", { class: "row" });
-  let lastSample = 0, sampleStep = -1, history = [], current = null;
+  let lastSample = 0, sampleStep = -1, history = [], current = null, stale = isOffline();
   const el = h("div", { class: "stack" },
     h("div", { class: "panel" }, h("div", { class: "row" }, title, badge, controls), h("div", { style: "margin-top:12px" }, progress),
       h("div", { class: "stats" }, stepEl, etaEl, lossEl), error, after),
@@ -203,15 +270,16 @@ function monitorView(id) {
     current = job;
     history = rows;
     title.textContent = job.name || `Job ${job.id}`;
-    clear(badge, h("span", { class: `badge ${job.state}`, id: "train-state" }, job.state));
+    clear(badge, stateBadge(job, { id: "train-state", stale }));
+    el.classList.toggle("stale", stale);
     clear(controls, jobControls(job, j => update({ ...j, history: [] }, history)));
     progress.max = job.steps || 1;
     progress.value = job.step || 0;
     stepB.textContent = `${job.step ?? 0} / ${job.steps ?? "?"}`;
-    etaB.textContent = job.state === "running" ? duration(job.eta_s) : job.state === "done" ? "done" : "–";
+    etaB.textContent = stale ? "–" : job.state === "running" ? duration(job.eta_s) : job.state === "done" ? "done" : "–";
     const losses = Object.entries(job.losses || {}).filter(([, v]) => typeof v === "number");
     lossB.textContent = losses.length ? losses.map(([k, v]) => `${k} ${v.toFixed(3)}`).join("  ") : "–";
-    error.textContent = job.error || "";
+    error.textContent = jobError(job);
     const keys = lossKeys(rows);
     clear(legend, keys.map((k, i) => h("span", {}, h("i", { style: `background:${COLORS[i % COLORS.length]}` }), k)));
     canvas.setAttribute("aria-label", rows.length
@@ -228,7 +296,8 @@ function monitorView(id) {
       h("a", { class: "button primary", href: `#/create?model=${encodeURIComponent(job.name)}` }, "Create with it"),
       h("a", { class: "button", href: `#/models/${encodeURIComponent(job.name)}` }, "See the model")] : []);
   }
-  return { el, update, missing: () => { error.textContent = `There is no job ${id}.`; },
+  const restale = on => { stale = on; if (current) update(current, history); };
+  return { el, update, stale: restale, missing: () => { error.textContent = `There is no job ${id}.`; },
            dispose: () => window.removeEventListener("resize", redraw) };
 }
 
