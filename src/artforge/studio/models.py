@@ -1,13 +1,19 @@
 """The models the studio can create with: the starter plus every run folder under DATA_DIR/runs.
 
 A model is named by 'starter' or by its run folder's name; names are checked and resolved inside the
-runs folder (a name that would lead elsewhere, through '..' or a symlink, is refused).
+runs folder (a name that would lead elsewhere, through '..' or a symlink, is refused). A run is deleted by
+moving its folder aside in one rename (`ModelLibrary.move_aside`, into DATA_DIR/tmp, which every start
+empties), then removing what was moved: a crash at any moment leaves the run listed whole or not at all.
 """
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import re
+import secrets
+import shutil
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -15,7 +21,7 @@ from pathlib import Path
 from ..errors import UserError
 from ..io.weights import CONFIG_NAME, WEIGHTS_NAME
 from ..metrics.memorization import INDEX_NAME
-from ..models.pretrained import STARTER, starter_dir
+from ..models.pretrained import MUSIC_STARTERS, STARTER, STYLE_STARTERS, starter_dir
 
 RUN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 # Files of a model folder the studio shows (sample grids, curves, evaluation figures and reports).
@@ -31,6 +37,41 @@ class NotFound(UserError):
 
 class PathRefused(UserError):
     """A path from a request would lead outside the data dir (HTTP 400)."""
+
+
+class Protected(UserError):
+    """A shipped model: part of artforge, not of the data dir; it cannot be deleted (HTTP 403)."""
+
+
+def shipped(name: str) -> bool:
+    """Whether `name` is one of the models that ship with artforge (the starter, the melody and style ones)."""
+    return name == STARTER or name in MUSIC_STARTERS or name in STYLE_STARTERS
+
+
+def move_aside(path: Path, trash_dir: Path, label: str) -> Path:
+    """`path` (a folder, or a link) moved to a new name in `trash_dir` in one rename; where it went.
+
+    A crash after this leaves it in the trash, never half in place. When `trash_dir` is on another file
+    system (rename cannot cross), it goes to a hidden name beside `path`, which no listing shows.
+    """
+    trash_dir.mkdir(parents=True, exist_ok=True)
+    target = trash_dir / f"deleted-{label}-{secrets.token_hex(4)}"
+    try:
+        os.rename(path, target)
+    except OSError as e:
+        if e.errno != errno.EXDEV:                          # trash_dir is on another file system
+            raise
+        target = path.with_name(f".deleted-{label}-{secrets.token_hex(4)}")
+        os.rename(path, target)
+    return target
+
+
+def discard(moved: Path) -> None:
+    """Remove what `move_aside` moved (a link goes, never what it points at)."""
+    if moved.is_symlink() or not moved.is_dir():
+        moved.unlink(missing_ok=True)
+    else:
+        shutil.rmtree(moved, ignore_errors=True)
 
 
 def inside(root: Path, relative: str) -> Path:
@@ -83,6 +124,11 @@ class LoadedModels:
                 self._cache.popitem(last=False)
         return handle
 
+    def forget(self, name: str) -> None:
+        """Drop model `name` (deleted: a new run of that name must never get the old weights)."""
+        with self._lock:
+            self._cache.pop(name, None)
+
 
 class ModelLibrary:
     """Finds model folders by name and keeps a few loaded (loading happens on the generation thread)."""
@@ -101,6 +147,20 @@ class ModelLibrary:
             raise NotFound(f"model {name!r} not found; models are 'starter' and the folders in {self.runs_dir}")
         return p
 
+    def move_aside(self, name: str, trash_dir: Path) -> Path:
+        """Run `name`'s folder out of the listing, into `trash_dir`, in one rename (see `move_aside`); where it
+        went. The caller removes it with `discard` once the deletion is committed, or puts it back."""
+        if shipped(name):
+            raise Protected(f"model {name!r} ships with artforge and cannot be deleted")
+        self.folder(name)                          # PathRefused or NotFound for a name that is no run here
+        moved = move_aside(self.runs_dir / name, Path(trash_dir), f"run-{name}")
+        self._handles.forget(name)
+        return moved
+
+    def put_back(self, name: str, moved: Path) -> None:
+        """Undo `move_aside` (the deletion it was for did not commit)."""
+        os.rename(moved, self.runs_dir / name)
+
     def describe(self, name: str) -> dict:
         folder = self.folder(name)
         ready = (folder / WEIGHTS_NAME).is_file() and (folder / CONFIG_NAME).is_file()
@@ -111,7 +171,7 @@ class ModelLibrary:
             except (OSError, ValueError):
                 ready = False
         model = config.get("model", {}) if isinstance(config.get("model"), dict) else {}
-        return {"name": name, "family": config.get("family"), "arch": config.get("arch"),
+        return {"name": name, "shipped": shipped(name), "family": config.get("family"), "arch": config.get("arch"),
                 "resolution": model.get("resolution"), "z_dim": model.get("z_dim"), "ready": ready,
                 "copy_check": (folder / INDEX_NAME).is_file(), "copy_check_note": self.copy_check_note(name),
                 "dataset": config.get("dataset", {}),

@@ -1,26 +1,67 @@
 """Models (the starter and every run) and the pipelines with their declared parameters (forms are built
-from these declarations, so a new pipeline appears here without new form code)."""
+from these declarations, so a new pipeline appears here without new form code); deleting runs and uploads
+(who may and when: studio/removal.py)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import FileResponse
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import Path as PathParam
+from fastapi.responses import FileResponse, Response
 
 from ...pipelines import PIPELINES
-from ..auth import User, viewer
+from ..auth import User, editor, viewer
+from ..models import Protected
+from ..removal import InUse, NotYours, list_uploads, may_delete_run, remove_run, remove_upload, run_records, run_uses
 
 router = APIRouter(tags=["models"])
+UploadId = Annotated[str, PathParam(max_length=100, description="the upload's id (POST /api/uploads answers it)")]
+
+
+def _described(request: Request, user: User, names: list[str]) -> list[dict]:
+    """Each model as /api/models shows it: for a run also its newest train job (`job`, `state`: a failed run
+    says so), who started it (`author`), `can_delete` (whether `user` may) and `in_use` (why not now)."""
+    studio = request.app.state.studio
+    with studio.store.read() as c:
+        records, uses = run_records(c), run_uses(c)
+    out = []
+    for name in names:
+        m = studio.models.describe(name)
+        record = None if m["shipped"] else records.get(name)
+        out.append({**m, "job": record and record["job"], "state": record and record["state"],
+                    "error": record and record["error"], "author": record and record["author"],
+                    "can_delete": not m["shipped"] and may_delete_run(user, record),
+                    "in_use": None if m["shipped"] else uses.get(name)})
+    return out
+
+
+def _refused(fn, *args) -> None:
+    try:
+        fn(*args)
+    except InUse as e:
+        raise HTTPException(409, str(e)) from None
+    except (NotYours, Protected) as e:
+        raise HTTPException(403, str(e)) from None
 
 
 @router.get("/api/models")
 def list_models(request: Request, user: User = Depends(viewer)) -> list[dict]:
-    lib = request.app.state.studio.models
-    return [lib.describe(name) for name in lib.names()]
+    return _described(request, user, request.app.state.studio.models.names())
 
 
 @router.get("/api/models/{name}")
 def get_model(name: str, request: Request, user: User = Depends(viewer)) -> dict:
-    return request.app.state.studio.models.describe(name)
+    return _described(request, user, [name])[0]
+
+
+@router.delete("/api/models/{name}", status_code=204, responses={403: {}, 404: {}, 409: {}})
+def delete_model(name: str, request: Request, user: User = Depends(editor)) -> Response:
+    """Delete a run: its folder (weights, checkpoints, samples) and its finished train jobs. Owners delete any
+    run, editors the runs they started; 409 while a job needs it (cancel it first); the shipped models
+    cannot be deleted (403). Pictures made with it stay in the gallery."""
+    _refused(remove_run, request.app.state.studio, user, name)
+    return Response(status_code=204)
 
 
 @router.get("/api/models/{name}/files/{path:path}")
@@ -28,6 +69,21 @@ def model_file(name: str, path: str, request: Request, user: User = Depends(view
     """A sample grid, curve, evaluation figure or report of a model (only files inside its folder)."""
     p, kind = request.app.state.studio.models.file(name, path)
     return FileResponse(p, media_type=kind)
+
+
+@router.get("/api/uploads")
+def uploads(request: Request, user: User = Depends(editor)) -> dict:
+    """Zips of training images unpacked by POST /api/uploads: an editor's own, every one for owners; `in_use`
+    says why one cannot be deleted now."""
+    return {"items": list_uploads(request.app.state.studio, user)}
+
+
+@router.delete("/api/uploads/{upload_id}", status_code=204, responses={404: {}, 409: {}})
+def delete_upload(upload_id: UploadId, request: Request, user: User = Depends(editor)) -> Response:
+    """Delete an upload (its images); editors delete their own, owners any; 409 while a job trains on it.
+    Runs already trained on it keep working."""
+    _refused(remove_upload, request.app.state.studio, user, upload_id)
+    return Response(status_code=204)
 
 
 @router.get("/api/pipelines")
