@@ -36,6 +36,7 @@ def test_stylize_with_vgg19_records_it_and_replays_only_with_that_file(cli, file
     digest = hashlib.sha256((files / "tiny.safetensors").read_bytes()).hexdigest()
     assert model["arch"] == "vgg19" and model["sha256"] == digest and model["name"] == "tiny.safetensors"
     assert model["config"]["widths"][:3] == [4, 4, 8]
+    capsys.readouterr()                                  # stylize's result line (printed with --quiet too)
 
     assert cli("replay", out, "--model", files / "tiny.safetensors", "--out", again, "--json") == 0
     assert json.loads(capsys.readouterr().out)["identical"] is True
