@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from ..data import DataConfig
@@ -31,6 +32,9 @@ def register(sub, parents) -> None:
     e.add_argument("--resolution", type=int, default=0, help="px for --samples mode (default: the run's, else 128)")
     e.add_argument("--out", metavar="DIR", help="report folder (default: RUN_DIR/eval)")
     e.add_argument("--device", default="cpu")
+    e.add_argument("--split", choices=("auto", "all", "held-out"), default="auto",
+                   help="music: score the tunes held out by name hash, or every tune of --data (default: "
+                        "held-out on the model's training data, all on any other)")
     e.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     e.set_defaults(func=run_eval)
 
@@ -129,38 +133,75 @@ def _family(name: str) -> str | None:
 
 
 def run_music_eval(args, log) -> int:
-    """Held-out reconstruction accuracy and copies among samples for a music model."""
-    from ..config import from_dict
-    from ..data.music import MusicDataConfig, load_melodies
+    """Reconstruction accuracy (on held-out tunes, or every tune of data the model never saw) and copies."""
+    from ..data.music import all_windows, load_melodies
     from ..metrics.music_report import evaluate_music, write_music_report
 
     model_dir = resolve_model_dir(args.run)
     model = load_model(args.run, args.device)
     run = Path(args.run)
-    data = {}
-    if (run / TRAIN_FILE).is_file():
-        data = read_train_file(run)[1].get("data", {})
-    else:
-        data = {"path": "builtin:folk"}   # the shipped melody models were trained on it
-    cfg = from_dict(MusicDataConfig, data, prefix="data.")
-    if args.data:
-        cfg.path = args.data
-    cfg.bars = int(model.config["model"]["steps"]) // 16
+    train_cfg = _music_training_data(run, int(model.config["model"]["steps"]) // 16)
+    cfg = replace(train_cfg, path=args.data) if args.data else train_cfg
     log(f"data: {cfg.path} ({cfg.bars}-bar windows); model: {model_dir}")
-    split = load_melodies(cfg, progress=not (args.quiet or args.json))
-    result = evaluate_music(model, split, n_samples=min(args.n, 1000))
+    progress = not (args.quiet or args.json)
+    split = load_melodies(cfg, progress=progress)
+    trained_on = model.config.get("dataset", {}).get("manifest_sha256")
+    in_corpus = not args.data or split.train.manifest_sha256 == trained_on
+    scope = args.split if args.split != "auto" else "held-out" if in_corpus else "all"
+    if scope == "held-out":
+        melodies = split.val
+    else:
+        melodies, scope = all_windows(split.report, cfg.bars, cfg.hop_bars), "all-seen" if in_corpus else "all-unseen"
+    reference, copy_note = _copy_reference(split, train_cfg, in_corpus, progress)
+    result = evaluate_music(model, melodies, reference, n_samples=min(args.n, 1000), scope=scope)
     folder = Path(args.out) if args.out else (run / "eval" if (run / TRAIN_FILE).is_file() else Path("music-eval"))
     note = (f"Model: `{model_dir}` (sha256 {model.sha256[:12]}...); data: {cfg.path}, "
-            f"{cfg.val_percent:g}% of tunes held out by name hash.")
+            + _scope_note(scope, cfg, train_cfg) + " " + copy_note)
     report = write_music_report(folder, result, f"Evaluation of {args.run}", note)
     f = result["figures"]
     if args.json:
         print(json.dumps({**f, "report": str(report)}))
     elif not args.quiet:
-        acc = (f"reconstruction accuracy on {f['held_out_melodies']} held-out melodies: teacher-forced "
-               f"{f['acc_teacher_forced']:.4f}, sampled {f['acc_sampled']:.4f}\n" if "acc_teacher_forced" in f else "")
-        print(f"{acc}copies: {f['copied']} of {f['samples']} samples ({f['copied_fraction']:.1%})\nreport: {report}")
+        print(f"{_scope_note(scope, cfg, train_cfg)}\n" + (
+            f"reconstruction accuracy on {f['melodies_scored']} melodies: teacher-forced "
+            f"{f['acc_teacher_forced']:.4f}, sampled {f['acc_sampled']:.4f}\n" if "acc_teacher_forced" in f else "")
+            + f"copies: {f['copied']} of {f['samples']} samples ({f['copied_fraction']:.1%})\nreport: {report}")
     return 0
+
+
+def _music_training_data(run: Path, bars: int) -> MusicDataConfig:
+    """The `[data]` settings a music model was trained with (the shipped models: builtin:folk)."""
+    from ..config import from_dict
+    from ..data.music import MusicDataConfig
+
+    data = read_train_file(run)[1].get("data", {}) if (run / TRAIN_FILE).is_file() else {"path": "builtin:folk"}
+    cfg = from_dict(MusicDataConfig, data, prefix="data.")
+    cfg.bars = bars
+    return cfg
+
+
+def _scope_note(scope: str, cfg: MusicDataConfig, train_cfg: MusicDataConfig) -> str:
+    if scope == "held-out":
+        return f"{cfg.val_percent:g}% of its tunes held out by name hash (tunes the model never trained on)."
+    if scope == "all-unseen":
+        return (f"not the model's training data ({train_cfg.path}), so every tune of it is scored "
+                "(--split all; --split held-out scores only its name-hash hold-out).")
+    return "every tune of it, including the ones the model trained on (--split all): not a held-out figure."
+
+
+def _copy_reference(split, train_cfg: MusicDataConfig, in_corpus: bool, progress: bool):
+    """The windows samples are checked against: the model's own training data, wherever it is read from."""
+    from ..data.music import all_windows, load_melodies
+
+    if in_corpus:
+        return split.train.windows, f"Samples are checked against its training windows ({train_cfg.path})."
+    try:
+        windows = load_melodies(train_cfg, progress=progress).train.windows
+    except UserError:  # the training folder is gone: compare with the data given, and say so
+        return (all_windows(split.report, train_cfg.bars, train_cfg.hop_bars),
+                f"The training data ({train_cfg.path}) could not be read, so samples are checked against "
+                "the melodies of the data given instead.")
+    return windows, f"Samples are checked against the model's training windows ({train_cfg.path})."
 
 
 def summary(result) -> str:

@@ -66,7 +66,7 @@ def note_sequence(events) -> list[tuple[int, int]]:
 def _interval_histogram(seq: list[tuple[int, int]]) -> np.ndarray:
     h = np.zeros(2 * MAX_INTERVAL + 1, dtype=np.int16)
     for iv, _ in seq:
-        h[int(np.clip(iv, -MAX_INTERVAL, MAX_INTERVAL)) + MAX_INTERVAL] += 1
+        h[min(max(int(iv), -MAX_INTERVAL), MAX_INTERVAL) + MAX_INTERVAL] += 1   # np.clip per note: 10x slower
     return h
 
 
