@@ -533,3 +533,20 @@ def test_pausing_a_run_says_pausing_until_it_has_stopped(ui, running_job):
     expect(row.get_by_text("paused", exact=True)).to_be_visible(timeout=60_000)
     seen = ui.evaluate("window.seen")
     assert "pausing…" in seen and seen.index("pausing…") < seen.index("paused"), seen
+
+
+def test_the_loss_chart_keeps_its_last_step_label_inside(ui):
+    """A run of 100,000 steps: its x labels read 0 ... 100k and the last is not cut off at the right edge."""
+    labels = ui.evaluate("""async () => {
+        const { drawChart } = await import('/static/chart.js');
+        const canvas = document.createElement('canvas');
+        canvas.style.cssText = 'width:600px;height:280px';
+        document.body.append(canvas);
+        const ctx = canvas.getContext('2d'), drawn = [], fill = ctx.fillText.bind(ctx);
+        ctx.fillText = (text, x, y) => { drawn.push([text, x, ctx.measureText(text).width, ctx.textAlign]); fill(text, x, y); };
+        drawChart(canvas, [{ step: 10, D: 1.2, G: 0.5 }, { step: 20, D: 1.1, G: 0.6 }], { xmax: 100000 });
+        canvas.remove();
+        return drawn.filter(([, , , align]) => align === 'center');
+    }""")
+    assert [t for t, *_ in labels] == ["0", "20k", "40k", "60k", "80k", "100k"]
+    assert all(x + width / 2 <= 600 for _, x, width, _ in labels), labels

@@ -63,7 +63,11 @@ export function drawChart(canvas, history, { xmax, keys = lossKeys(history) } = 
   }
   ctx.textAlign = "center";
   ctx.textBaseline = "top";
-  for (const s of ticks(0, xm, 5)) ctx.fillText(String(s), X(s), hgt - m.b + 6);
+  for (const s of ticks(0, xm, 5)) {              // "100k", and the last label kept inside the canvas
+    const text = s >= 10000 ? `${+(s / 1000).toPrecision(4)}k` : String(s);
+    const half = ctx.measureText(text).width / 2;
+    ctx.fillText(text, Math.min(X(s), w - half - 1), hgt - m.b + 6);
+  }
   const steps = history.map(r => r.step);
   keys.forEach((k, i) => {
     const pts = history.map((r, j) => [steps[j], r[k]]).filter(([, v]) => typeof v === "number" && isFinite(v));
