@@ -137,3 +137,24 @@ def test_replay_out_folder_and_never_over_its_source(cli, tmp_path, capsys):
     assert cli("replay", tmp_path / "a" / "seed0.png", "--out", tmp_path / "a") == 2
     assert capsys.readouterr().err == (f"error: {tmp_path / 'a' / 'seed0.png'} is the file being replayed; give "
                                        "another file name or a folder (replay never writes over its source)\n")
+
+
+def test_building_the_parser_and_its_help_imports_no_torch(subprocess_env):
+    import subprocess
+    import sys
+
+    code = ("import sys; from artforge.cli.main import build_parser; p = build_parser(); p.format_help(); "
+            "print(sorted(m for m in ('torch', 'numpy', 'PIL') if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=subprocess_env)
+    assert (proc.returncode, proc.stdout) == (0, "[]\n"), proc.stderr
+
+
+def test_the_verb_list_says_what_each_verb_says_of_itself():
+    from artforge.cli.main import VERBS, common_parser, verb_parsers
+
+    for verb, (module, line) in VERBS.items():
+        sub = __import__("argparse").ArgumentParser(prog="artforge").add_subparsers()
+        __import__(f"artforge.cli.{module}", fromlist=["register"]).register(sub, [common_parser()])
+        helps = {a.dest: a.help for a in sub._choices_actions}
+        assert helps[verb] == line, verb
+        assert verb in verb_parsers(module, [common_parser()])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
+import importlib
 import os
 import re
 import signal
@@ -38,16 +39,55 @@ def common_parser() -> argparse.ArgumentParser:
     return p
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from . import create, data, demo, evaluate, music, provenance, studio, stylize, train
+# verb: (module in artforge.cli, the line `artforge --help` shows). A verb's module, and with it torch, is
+# imported only when that verb is parsed: `artforge --help` answers at once (tests check the lines match).
+VERBS = {
+    "demo": ("demo", "train a small GAN on built-in art, then create with it"),
+    "data": ("data", "inspect a folder of training images"),
+    "train": ("train", "train a model on a folder (or resume a run)"),
+    "eval": ("evaluate", "measure a GAN or music model (or any folder of images) against data"),
+    "generate": ("create", "sample new images from a model"),
+    "interpolate": ("create", "an animation that morphs between the images of several seeds"),
+    "music": ("music", "create melodies with a music model (MIDI, WAV, piano roll)"),
+    "stylize": ("stylize", "paint a picture or a video in the manner of style images"),
+    "recipe": ("provenance", "print the recipe inside a file as JSON"),
+    "replay": ("provenance", "make a file again from its recipe"),
+    "studio": ("studio", "start the web studio (gallery, create, REST API)"),
+}
 
+
+class _VerbParsers(dict):
+    """verb -> its parser, built by its module's `register` the first time argparse asks for it."""
+
+    def __init__(self, parents: list[argparse.ArgumentParser]):
+        super().__init__((verb, None) for verb in VERBS)
+        self.parents = parents
+
+    def __getitem__(self, verb: str) -> argparse.ArgumentParser:
+        parser = super().__getitem__(verb)
+        if parser is None:
+            for name, built in verb_parsers(VERBS[verb][0], self.parents).items():
+                super().__setitem__(name, built)
+            parser = super().__getitem__(verb)
+        return parser
+
+
+def verb_parsers(module_name: str, parents: list[argparse.ArgumentParser]) -> dict[str, argparse.ArgumentParser]:
+    """The parsers that artforge.cli.MODULE registers, by verb (with their prog, `artforge VERB`)."""
+    module = importlib.import_module(f"{__package__}.{module_name}")
+    sub = argparse.ArgumentParser(prog="artforge").add_subparsers()
+    module.register(sub, parents)
+    return dict(sub.choices)
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="artforge", description="Train generative models on your own art, "
                                      "then create with them.")
     parser.add_argument("--version", action="version", version=f"artforge {__version__}")
     sub = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
-    parents = [common_parser()]
-    for module in (demo, data, train, evaluate, create, music, stylize, provenance, studio):
-        module.register(sub, parents)
+    sub.choices = sub._name_parser_map = _VerbParsers([common_parser()])
+    for verb, (_, help) in VERBS.items():      # the listing, without building the verbs' parsers
+        sub._choices_actions.append(sub._ChoicesPseudoAction(verb, (), help))
     return parser
 
 
