@@ -35,8 +35,11 @@ export function jobControls(job, changed, removable = false) {
     disabled: !allowed(state, verb) || !mine,
     onclick: e => busy(e.currentTarget, async () => {
       if (STOPPING[verb]) { stopping.set(job.id, STOPPING[verb]); markStopping(job.id, STOPPING[verb]); }
-      try { changed(await api(`/api/jobs/${job.id}/${verb}`, { method: "POST" })); } catch (err) { fail(err); }
-      finally { stopping.delete(job.id); }
+      let answer = job, error = null;                  // on a refusal the job is shown as it was
+      try { answer = await api(`/api/jobs/${job.id}/${verb}`, { method: "POST" }); } catch (err) { error = err; }
+      stopping.delete(job.id);
+      changed(answer);
+      if (error) fail(error);
     }) }, label);
   const remove = FINAL.includes(job.state) && removable
     ? h("button", { type: "button", "aria-label": `Remove job ${who} from the list`, disabled: !mine,
@@ -163,11 +166,12 @@ function showEstimate() {
 
 async function show(args) {
   form.querySelector("#train-go").disabled = !me.can("editor");
-  api("/api/jobs").then(async ({ items }) => { rate = await measuredRate(items); showEstimate(); }).catch(() => {});
+  const listed = api("/api/jobs");
+  listed.then(async ({ items }) => { rate = await measuredRate(items); showEstimate(); }).catch(() => {});
   let id = args.path[0];
   if (!id) {
     try {
-      const { items } = await api("/api/jobs");
+      const { items } = await listed;
       const train = items.filter(j => j.kind === "train");
       const pick = train.find(j => j.state === "running") || train.find(j => ACTIVE.includes(j.state)) || train[train.length - 1];
       if (pick) id = String(pick.id);
