@@ -83,7 +83,8 @@ def test_piano_roll_cards_are_one_size_and_the_whole_morph_is_not_a_thumbnail(ui
     a, b = (x["id"] for x in resp.value.json()["artworks"])
     long_name = "a-tune-with-a-rather-long-file-name-from-my-sequencer-export.mid"
     with ui.expect_response(lambda r: r.url.endswith("/api/music/upload")):
-        ui.locator("#music-upload").set_input_files({"name": long_name, "mimeType": "audio/midi", "buffer": midi_bytes()})
+        ui.locator("#music-upload").set_input_files({"name": long_name, "mimeType": "audio/midi",
+                                                     "buffer": midi_bytes()})
     ui.get_by_role("button", name="Clear").click()
     ui.get_by_role("button", name=f"Melody #{a}, seed 21").click()
     ui.get_by_role("button", name=f"Melody #{b}, seed 22").click()
@@ -111,7 +112,8 @@ def test_a_melody_says_its_png_download_is_the_piano_roll(ui, live):
     expect(viewer.get_by_role("button", name="Download the piano roll (PNG)")).to_be_visible()
     ids = generate(ui, seed=77, count=1)
     ui.goto(ui.url.split("#")[0] + f"#/gallery/{ids[0]}")
-    expect(ui.get_by_role("dialog", name=f"Artwork #{ids[0]}").get_by_role("button", name="Download PNG")).to_be_visible()
+    image_viewer = ui.get_by_role("dialog", name=f"Artwork #{ids[0]}")
+    expect(image_viewer.get_by_role("button", name="Download PNG")).to_be_visible()
 
 
 def test_notices_do_not_pile_up(ui, tmp_path):
@@ -120,7 +122,8 @@ def test_notices_do_not_pile_up(ui, tmp_path):
         png = io.BytesIO()
         picture(300 + i).save(png, format="PNG")
         with ui.expect_response(lambda r: r.url.endswith("/api/artworks/upload")):
-            ui.locator("#gallery-upload").set_input_files({"name": f"up{i}.png", "mimeType": "image/png", "buffer": png.getvalue()})
+            ui.locator("#gallery-upload").set_input_files({"name": f"up{i}.png", "mimeType": "image/png",
+                                                           "buffer": png.getvalue()})
         expect(ui.get_by_role("status").filter(has_text=f"Added up{i}.png")).to_be_visible()
     notices = ui.locator("#notices .notice")
     assert notices.count() == 1                               # at once: not after the older ones time out
@@ -141,6 +144,11 @@ def _sample_melodies(pg, live, seed: int, n: int = 1) -> list[int]:  # noqa: F81
 # ---- remix, multi-select, breeding from the gallery ------------------------------------------------------
 
 
+def notice(pg):
+    """The text of the notice shown (one at a time)."""
+    return pg.locator("#notices").get_by_role("status").locator("span")
+
+
 def viewer_of(pg, aid: int):
     pg.goto(pg.url.split("#")[0] + f"#/gallery/{aid}")
     dialog = pg.get_by_role("dialog", name=f"Artwork #{aid}")
@@ -154,7 +162,7 @@ def test_use_these_settings_fills_create_and_remakes_the_picture(ui, live):  # n
     ids = generate(ui, seed=5100, count=3)
     original = _artwork(ui, live, ids[1])                   # seed 5101, the second of three
     viewer_of(ui, ids[1]).get_by_role("link", name="Use these settings").click()
-    expect(ui.get_by_role("heading", name="Create", level=1)).to_be_visible()
+    expect(notice(ui)).to_have_text(f"Artwork #{ids[1]}'s settings are filled in: Generate makes it again, first.")
     expect(form.get_by_label("Seed", exact=True)).to_have_value("5101")
     expect(form.get_by_label("Count", exact=True)).to_have_value("3")
     expect(form.get_by_label("Truncation")).to_have_value("0.7")
@@ -176,6 +184,8 @@ def test_use_these_settings_on_a_bred_picture_picks_its_parents(ui, live):  # no
     child = r.json()["artworks"][0]
     viewer_of(ui, child["id"]).get_by_role("link", name="Use these settings").click()
     bar = ui.get_by_role("region", name="Breed the selected pictures")
+    expect(notice(ui)).to_have_text(
+        f"Artwork #{child['id']}'s parents are picked, with its breeding settings: Breed makes it again.")
     expect(bar.get_by_text("2 selected")).to_be_visible()
     expect(bar.get_by_label("Mode")).to_have_value("blend")
     expect(bar.get_by_label("Count")).to_have_value("2")
@@ -195,6 +205,7 @@ def test_use_these_settings_on_a_melody_fills_the_music_form_and_remakes_it(ui, 
     second = r.json()["artworks"][1]                          # seed 42
     viewer_of(ui, second["id"]).get_by_role("link", name="Use these settings").click()
     form = ui.get_by_role("form", name="Sample melodies")
+    expect(notice(ui)).to_have_text(f"Melody #{second['id']}'s settings are filled in: Sample makes it again, first.")
     expect(form.get_by_label("Seed", exact=True)).to_have_value("42")
     expect(form.get_by_label("Count", exact=True)).to_have_value("2")
     expect(form.get_by_label("Tempo (bpm)")).to_have_value("90")
@@ -291,7 +302,8 @@ def test_gallery_pictures_picked_as_breeding_parents(ui, live):  # noqa: F811
     expect(breed.get_by_text("2 selected")).to_be_visible()
     picked = ui.get_by_role("region", name=f"parents from the gallery: #{ids[0]}, #{ids[2]}")
     for aid in (ids[0], ids[2]):
-        expect(picked.get_by_role("button", name=re.compile(rf"^Artwork #{aid},"))).to_have_attribute("aria-pressed", "true")
+        tile = picked.get_by_role("button", name=re.compile(rf"^Artwork #{aid},"))
+        expect(tile).to_have_attribute("aria-pressed", "true")
     with ui.expect_response(lambda r: r.url.endswith("/api/breed")) as resp:
         breed.get_by_role("button", name="Breed").click()
     assert resp.value.status == 201, resp.value.text()
@@ -528,7 +540,8 @@ def test_pausing_a_run_says_pausing_until_it_has_stopped(ui, running_job):
     # every text the state badge shows, from the click on (it may pass quickly)
     ui.evaluate("""() => { window.seen = []; new MutationObserver(() => {
         const b = document.querySelector(`tr[data-id="%d"] .badge`); if (b) window.seen.push(b.textContent);
-      }).observe(document.querySelector('#main'), { subtree: true, childList: true, characterData: true }); }""" % running_job["id"])
+      }).observe(document.querySelector('#main'), { subtree: true, childList: true, characterData: true });
+    }""" % running_job["id"])
     row.get_by_role("button", name="Pause job ui-long").click()
     expect(row.get_by_text("paused", exact=True)).to_be_visible(timeout=60_000)
     seen = ui.evaluate("window.seen")
@@ -543,7 +556,10 @@ def test_the_loss_chart_keeps_its_last_step_label_inside(ui):
         canvas.style.cssText = 'width:600px;height:280px';
         document.body.append(canvas);
         const ctx = canvas.getContext('2d'), drawn = [], fill = ctx.fillText.bind(ctx);
-        ctx.fillText = (text, x, y) => { drawn.push([text, x, ctx.measureText(text).width, ctx.textAlign]); fill(text, x, y); };
+        ctx.fillText = (text, x, y) => {
+            drawn.push([text, x, ctx.measureText(text).width, ctx.textAlign]);
+            fill(text, x, y);
+        };
         drawChart(canvas, [{ step: 10, D: 1.2, G: 0.5 }, { step: 20, D: 1.1, G: 0.6 }], { xmax: 100000 });
         canvas.remove();
         return drawn.filter(([, , , align]) => align === 'center');

@@ -60,6 +60,9 @@ async function show(args) {
     if (model && form.querySelector("#create-model").value !== model) {
       error.textContent = `Model ${model} is not available (not trained yet, or removed); pick another.`;
     }
+    const from = args.query.get("from");
+    if (from) notify(args.query.get("parents") ? `Artwork #${from}'s parents are picked, with its breeding settings: Breed makes it again.`
+                     : `Artwork #${from}'s settings are filled in: Generate makes it again, first.`, "ok");
     // the settings are in the form now: the address no longer carries them (a reload keeps the form as typed)
     if (args.query.toString()) history.replaceState(null, "", "#/create");
   }

@@ -259,7 +259,7 @@ function remixLink(art) {
 
 function remixAddress(art) {
   const p = art.recipe?.params || {};
-  const q = new URLSearchParams({ model: art.model || "" });
+  const q = new URLSearchParams({ model: art.model || "", from: art.id });
   const own = art.seed ?? p.image_seed ?? p.seed ?? 0;         // this picture's own seed: it comes out first
   const copy = (keys, prefix = "") => { for (const k of keys) if (p[k] !== undefined && p[k] !== null) q.set(prefix + k, p[k]); };
   if (art.pipeline === "generate") {

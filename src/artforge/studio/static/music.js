@@ -110,6 +110,7 @@ function applyQuery(query) {
     const input = k === "model" || k.startsWith("attr.") ? null : fields.querySelector(`[name="${CSS.escape(k)}"]`);
     if (input) setInput(input, v);
   }
+  if (query.get("from")) notify(`Melody #${query.get("from")}'s settings are filled in: Sample makes it again, first.`, "ok");
   history.replaceState(null, "", "#/music");     // in the form now; a reload keeps the form as typed
 }
 
