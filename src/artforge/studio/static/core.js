@@ -262,9 +262,15 @@ export function duration(seconds) {
   return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
 }
 
+/** An artwork's picture at its content-keyed address (`image_url`, `?v=SHA256`, cached for good by the
+ *  browser); the plain address only for an artwork the server sent without one. */
+export function imageSrc(art) {
+  return art.image_url || `/api/artworks/${art.id}/image`;
+}
+
 /** A tile for one artwork: the picture (a button doing `onpick`) and a caption with its id and seed. */
 export function artworkTile(art, { onpick, pressed, extra } = {}) {
-  const img = h("img", { src: `/api/artworks/${art.id}/image`, alt: "", loading: "lazy", decoding: "async" });
+  const img = h("img", { src: imageSrc(art), alt: "", loading: "lazy", decoding: "async" });
   const label = `Artwork #${art.id}${art.seed !== null && art.seed !== undefined ? `, seed ${art.seed}` : ""}` +
                 (art.author ? ` by ${art.author}` : "");
   const button = h("button", { type: "button", "aria-label": label, title: label,

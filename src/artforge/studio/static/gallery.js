@@ -2,7 +2,7 @@
 // author, favourite, tags, family tree, delete (with confirmation) and download with the recipe kept,
 // redacted field by field, or stripped. The filters live in the address (#/gallery?seed=7), so a search can
 // be bookmarked or shared.
-import { api, artworkTile, busy, clear, confirmDialog, fail, h, me, models, notify, when } from "./core.js";
+import { api, artworkTile, busy, clear, confirmDialog, fail, h, imageSrc, me, models, notify, when } from "./core.js";
 import { isMelody, melodyControls } from "./music.js";
 import { Selection } from "./gallery-select.js";
 
@@ -222,7 +222,7 @@ function render(art) {
       search();
     } catch (e) { fail(e); }
   } }, "Delete…");
-  const image = h("img", { src: `/api/artworks/${art.id}/image`, alt: `Artwork #${art.id}` });
+  const image = h("img", { src: imageSrc(art), alt: `Artwork #${art.id}` });
   clear(viewer,
     h("div", { class: "viewer-body" },
       h("div", { class: "viewer-image" }, image,

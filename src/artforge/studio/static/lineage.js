@@ -1,6 +1,6 @@
 // Lineage: the family tree of one picture across generations, drawn as SVG: ancestors above, descendants
 // below, one row per generation; every picture in it is a link that re-centres the tree on it.
-import { api, clear, fail, h, how, s, when } from "./core.js";
+import { api, clear, fail, h, how, imageSrc, s, when } from "./core.js";
 
 const SIZE = 112, GAP_X = 28, GAP_Y = 60, LABEL = 18, PAD = 24, LEFT = 120;   // LEFT: the generation names
 let treeBox, side, jump;
@@ -131,7 +131,7 @@ function draw(tree) {
         s("title", {}, label),
         s("clipPath", { id: clip }, s("rect", { width: SIZE, height: SIZE, rx: 6 })),
         s("rect", { width: SIZE, height: SIZE, rx: 6 }),
-        s("image", { href: `/api/artworks/${id}/image`, width: SIZE, height: SIZE, "clip-path": `url(#${clip})`,
+        s("image", { href: imageSrc(n || { id }), width: SIZE, height: SIZE, "clip-path": `url(#${clip})`,
                     preserveAspectRatio: n?.pipeline?.startsWith("music.") ? "xMidYMid meet" : "xMidYMid slice" }),  // a piano roll whole
         s("text", { x: SIZE / 2, y: SIZE + 14, "text-anchor": "middle" }, `#${id}${n ? ` · ${how(n)}` : ""}`))));
   }
@@ -139,7 +139,7 @@ function draw(tree) {
   const focus = nodes.get(tree.id);
   const links = ids => ids.length ? ids.map(i => h("a", { href: `#/lineage/${i}` }, `#${i} `)) : "none";
   clear(side,
-    h("img", { src: `/api/artworks/${tree.id}/image`, alt: `Artwork #${tree.id}`, style: "width:100%;border-radius:6px" }),
+    h("img", { src: imageSrc(focus || { id: tree.id }), alt: `Artwork #${tree.id}`, style: "width:100%;border-radius:6px" }),
     h("h2", {}, `Artwork #${tree.id}`),
     focus ? h("dl", { class: "facts" },
       h("dt", {}, "Made by"), h("dd", {}, focus.author || "—"), h("dt", {}, "When"), h("dd", {}, when(focus.created)),

@@ -2,7 +2,7 @@
 // them, download their MIDI and WAV; pick two (from the results, the gallery's melodies or an uploaded .mid)
 // and morph from one to the other, or pick two or more and breed them. Every melody is a gallery artwork
 // whose picture is its piano roll.
-import { api, busy, clear, fail, h, me, notify, paramFields, pipelines } from "./core.js";
+import { api, busy, clear, fail, h, imageSrc, me, notify, paramFields, pipelines } from "./core.js";
 
 const picked = new Map();            // artwork id -> artwork
 let form, modelSelect, fields, readSample, attrBox, error, results, bar, morphBox, readMorph, breedBox, readBreed,
@@ -204,7 +204,7 @@ function card(art, kind) {
                                title: morph ? "Open in the gallery" : "Pick for a morph or breed",
                                "aria-pressed": morph ? undefined : String(picked.has(art.id)),
                                onclick: () => { if (morph) location.hash = `#/gallery/${art.id}`; else pick(art); } },
-    h("img", { src: `/api/artworks/${art.id}/image`, alt: `Piano roll of melody #${art.id}`, loading: "lazy" }));
+    h("img", { src: imageSrc(art), alt: `Piano roll of melody #${art.id}`, loading: "lazy" }));
   // the whole morph's roll (every step stacked) scrolls in its own box, at its own width
   return h("figure", { class: `tile melody${morph ? " morph" : ""}`, dataset: { id: art.id } },
     morph ? h("div", { class: "roll" }, button) : button,
