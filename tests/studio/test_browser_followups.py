@@ -55,3 +55,48 @@ def test_gallery_images_use_the_content_keyed_address(ui):
     sha = api_json(ui, "GET", f"/api/artworks/{ids[0]}")["sha256"]
     expect(viewer.get_by_role("img", name=f"Artwork #{ids[0]}")).to_have_attribute("src", f"/api/artworks/{ids[0]}/image?v={sha}")
     shot(ui, "1-gallery-viewer")
+
+
+@pytest.fixture
+def no_index_run(live):  # noqa: F811
+    """A run folder that has weights but no copy-check index (the starter's files, less train_index)."""
+    from artforge.models.pretrained import starter_dir
+
+    run = live.settings.runs_dir / "no-index"
+    if not run.exists():
+        run.mkdir(parents=True)
+        for f in ("model.safetensors", "config.json"):
+            shutil.copy(starter_dir() / f, run / f)
+    return run.name
+
+
+def create_form(pg):
+    pg.reload()                                   # the model list is read once a visit
+    open_page(pg, "create")
+    return pg.get_by_role("form", name="Create")
+
+
+def test_no_copies_is_off_with_the_reason_for_a_model_without_an_index(ui, no_index_run):
+    form = create_form(ui)
+    form.get_by_label("Model", exact=True).select_option(no_index_run)
+    box = form.get_by_label("No copies", exact=True)
+    expect(box).not_to_be_checked()
+    expect(box).to_be_disabled()
+    note = (f"model '{no_index_run}' has no copy-check index (its run was trained without one), so its images cannot "
+            "be compared with its training images; untick 'No copies' to generate without the check")
+    expect(form.locator("#create-no_copies-note")).to_have_text(note)
+    expect(box).to_have_accessible_description(re.compile(re.escape(note)))
+    shot(ui, "2-create-no-index")
+    with ui.expect_response(lambda r: r.url.endswith("/api/generate")) as resp:
+        form.get_by_role("button", name="Generate").click()
+    assert resp.value.status == 201 and resp.value.request.post_data_json["no_copies"] is False
+
+
+def test_no_copies_stays_ticked_for_a_model_with_an_index(ui, no_index_run):
+    form = create_form(ui)
+    form.get_by_label("Model", exact=True).select_option(no_index_run)
+    form.get_by_label("Model", exact=True).select_option("starter")
+    box = form.get_by_label("No copies", exact=True)
+    expect(box).to_be_checked()
+    expect(box).to_be_enabled()
+    expect(form.locator("#create-no_copies-note")).to_have_count(0)

@@ -117,11 +117,37 @@ async function renderForm(values, chosenModel) {
   const all = await models();
   const current = chosenModel || modelBox.dataset.model;
   const select = modelSelect(all, pipelineFamily(p), current, { id: "create-model", name: "model",
-    onchange: e => { modelBox.dataset.model = e.target.value; } });
+    onchange: e => { modelBox.dataset.model = e.target.value; fitCopyCheck(all); } });
   modelBox.append(h("div", { class: "field" }, h("label", { for: "create-model" }, h("span", {}, "Model")), select));
   modelBox.dataset.model = select.value;
   const defaults = p.name === "generate" ? { n: 4, no_copies: true } : {};
   readParams = paramFields(fields, p.params, { ...defaults, ...values }, { skip: ["batch_size"], id: "create" });
+  fitCopyCheck(all);
+}
+
+/** "No copies" needs the model's copy-check index: for a model without one (`copy_check: false`) the box is
+ *  unticked and off, with the server's note beside it saying why; back on (and ticked) for a model with one. */
+function fitCopyCheck(all) {
+  const box = fields.querySelector("#create-no_copies");
+  if (!box) return;
+  const model = all.find(m => m.name === modelBox.dataset.model);
+  const off = !!model && model.copy_check === false;
+  let note = fields.querySelector("#create-no_copies-note");
+  if (off) {
+    box.checked = false;
+    box.disabled = true;
+    if (!note) {
+      note = h("span", { class: "help note", id: "create-no_copies-note" });
+      box.closest(".stack").append(note);
+      box.setAttribute("aria-describedby", [box.getAttribute("aria-describedby"), note.id].filter(Boolean).join(" "));
+    }
+    note.textContent = model.copy_check_note || `model ${model.name} has no copy-check index`;
+  } else if (box.disabled) {
+    box.disabled = false;
+    box.checked = true;
+    note?.remove();
+    box.setAttribute("aria-describedby", (box.getAttribute("aria-describedby") || "").replace(/\s*create-no_copies-note/, ""));
+  }
 }
 
 async function run() {
