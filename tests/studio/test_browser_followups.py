@@ -100,3 +100,43 @@ def test_no_copies_stays_ticked_for_a_model_with_an_index(ui, no_index_run):
     expect(box).to_be_checked()
     expect(box).to_be_enabled()
     expect(form.locator("#create-no_copies-note")).to_have_count(0)
+
+
+def _zip_with_junk() -> bytes:
+    """Three good pictures, a hidden one and a text file."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for i in range(3):
+            png = io.BytesIO()
+            picture(i).save(png, format="PNG")
+            z.writestr(f"art/p{i}.png", png.getvalue())
+        hidden = io.BytesIO()
+        picture(9).save(hidden, format="PNG")
+        z.writestr("art/.hidden.png", hidden.getvalue())
+        z.writestr("art/notes.txt", "not a picture")
+    return buf.getvalue()
+
+
+def test_a_zip_upload_says_what_it_skipped_and_why(ui, tmp_path):
+    open_page(ui, "train")
+    form = ui.get_by_role("form", name="Start training")
+    form.get_by_label("Run name").fill("zip-report")
+    form.get_by_label("A zip of images from this computer").check()
+    zip_path = tmp_path / "pics.zip"
+    zip_path.write_bytes(_zip_with_junk())
+    form.get_by_label("Zip of images", exact=True).set_input_files(str(zip_path))
+    form.get_by_text("More settings").click()
+    form.get_by_label("Training settings").fill("no_such_setting = 1")    # the job is refused: nothing trains
+    with ui.expect_response(lambda r: r.url.endswith("/api/uploads")) as resp:
+        form.get_by_role("button", name="Start training").click()
+    up = resp.value.json()
+    assert (up["images"], up["skipped_count"]) == (3, 2), up
+    report = form.locator("#train-zip-report")
+    expect(report.get_by_text("3 images found, 2 files skipped", exact=True)).to_be_visible()
+    skipped = report.get_by_role("list", name="Skipped files")
+    expect(skipped).to_be_hidden()                      # closed until asked for
+    report.get_by_text("Skipped files").click()
+    by_path = {s["path"]: s["reason"] for s in up["skipped"]}
+    assert by_path == {"art/.hidden.png": "hidden file", "art/notes.txt": "not an image file"}, by_path
+    expect(skipped.get_by_role("listitem")).to_have_text([f"{s['path']} — {s['reason']}" for s in up["skipped"]])
+    shot(ui, "3-train-zip-report")

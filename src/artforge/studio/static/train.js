@@ -101,7 +101,9 @@ function build(root) {
         h("span", { class: "help", id: "train-folder-help" }, "a folder inside the studio's data dir")),
       h("div", { class: "field", id: "train-zip-field", hidden: true, style: "margin-top:10px" },
         h("label", { for: "train-zip" }, h("span", {}, "Zip of images")),
-        h("input", { id: "train-zip", name: "zip", type: "file", accept: ".zip,application/zip" }))),
+        h("input", { id: "train-zip", name: "zip", type: "file", accept: ".zip,application/zip",
+                     onchange: () => clear(form.querySelector("#train-zip-report")) }),
+        h("div", { id: "train-zip-report", class: "stack", style: "gap:4px", role: "status" }))),
     h("div", { class: "field" }, h("label", { for: "train-steps" }, h("span", {}, "Steps")),
       h("input", { id: "train-steps", name: "steps", type: "number", min: 1, step: 1, value: 2000, required: true,
                    "aria-describedby": "train-estimate", oninput: showEstimate }),
@@ -150,7 +152,7 @@ async function start() {
       const upload = new FormData();
       upload.append("file", file);
       const up = await api("/api/uploads", { method: "POST", form: upload });
-      notify(`Uploaded ${file.name}: ${up.images} image${up.images === 1 ? "" : "s"} found.`, "ok");
+      zipReport(up);
       source = up.upload;
     } else if (!source) throw new Error("Folder on the server: give the folder that holds the pictures");
     const job = await api("/api/jobs", { method: "POST", json: { kind: "train", name: data.get("name"), data: source,
@@ -158,6 +160,21 @@ async function start() {
     form.querySelector("#train-name").value = "";
     location.hash = `#/train/${job.id}`;
   } catch (e) { fail(e, formError); }
+}
+
+/** What an uploaded zip held: "N images found, M files skipped", and the skipped files with why (the server
+ *  lists the first 50) in a list to open. Stays under the zip box until another zip is chosen. */
+function zipReport(up) {
+  const count = up.skipped_count || 0;
+  const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+  const listed = up.skipped || [];
+  const more = count - listed.length;
+  clear(form.querySelector("#train-zip-report"),
+    h("p", { class: "small" }, `${plural(up.images, "image", "images")} found, ${plural(count, "file", "files")} skipped`),
+    listed.length ? h("details", { class: "small" }, h("summary", { class: "muted" }, "Skipped files"),
+      h("ul", { class: "skipped", "aria-label": "Skipped files" },
+        listed.map(s => h("li", {}, h("span", { class: "mono" }, s.path), h("span", { class: "muted" }, ` — ${s.reason}`))),
+        more > 0 ? h("li", { class: "muted" }, `…and ${more} more`) : null)) : null);
 }
 
 function showEstimate() {
