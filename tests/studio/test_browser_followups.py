@@ -140,3 +140,26 @@ def test_a_zip_upload_says_what_it_skipped_and_why(ui, tmp_path):
     assert by_path == {"art/.hidden.png": "hidden file", "art/notes.txt": "not an image file"}, by_path
     expect(skipped.get_by_role("listitem")).to_have_text([f"{s['path']} — {s['reason']}" for s in up["skipped"]])
     shot(ui, "3-train-zip-report")
+
+
+def test_an_uploaded_pictures_recipe_is_shown_as_claimed_not_as_its_own(ui):
+    made, = generate(ui, seed=8080, count=1)
+    png = ui.request.get(ui.url.split("#")[0].rstrip("/") + f"/api/artworks/{made}/download?recipe=keep").body()
+    open_page(ui, "gallery")
+    with ui.expect_response(lambda r: r.url.endswith("/api/artworks/upload")) as resp:
+        ui.locator("#gallery-upload").set_input_files({"name": "from-a-friend.png", "mimeType": "image/png", "buffer": png})
+    up = resp.value.json()
+    assert up["recipe"]["verified"] is False and up["recipe"]["claimed"]["params"]["seed"] == 8080
+    ui.goto(ui.url.split("#")[0] + f"#/gallery/{up['id']}")
+    viewer = ui.get_by_role("dialog", name=f"Artwork #{up['id']}")
+    facts = viewer.locator("dl.facts").first
+    expect(facts.locator("dt")).to_have_text(["Author", "Made", "Model", "Pipeline"])    # no seed of its own
+    expect(facts.locator("dd").nth(2)).to_have_text("upload")
+    claim = viewer.get_by_role("region", name="Recipe claimed by the file, not verified")
+    expect(claim.locator("dt")).to_have_text(["Claimed model", "Claimed pipeline", "Claimed seed", "Claimed licence"])
+    expect(claim.locator("dd")).to_have_text(["starter", "generate", "8080",
+                                              up["recipe"]["claimed"]["dataset"]["licence"]])
+    own = viewer.locator("details:not(.claimed details) > pre.recipe").first
+    viewer.get_by_text("Recipe", exact=True).click()
+    assert "claimed" not in own.inner_text() and '"verified": false' in own.inner_text()
+    shot(ui, "4-gallery-claimed-recipe")

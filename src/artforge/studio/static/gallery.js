@@ -243,8 +243,34 @@ function render(art) {
           editor ? remixLink(art) : null),
         h("section", { "aria-label": "Tags", class: "stack", style: "gap:8px" }, h("h3", {}, "Tags"), chips, editor ? tagForm : null),
         download(art),
-        h("details", {}, h("summary", {}, "Recipe"), h("pre", { class: "recipe" }, JSON.stringify(art.recipe, null, 2))),
+        claimedBox(art),
+        h("details", {}, h("summary", {}, "Recipe"), h("pre", { class: "recipe" }, JSON.stringify(ownRecipe(art), null, 2))),
         editor && mine ? h("div", { class: "row end" }, del) : null)));
+}
+
+/** The recipe the studio vouches for: an uploaded file's claim (`claimed`) is shown on its own, not in it. */
+function ownRecipe(art) {
+  if (!art.recipe || art.recipe.verified !== false) return art.recipe;
+  const { claimed, ...own } = art.recipe;
+  return own;
+}
+
+/** An uploaded picture's recipe as its file tells it (`verified: false`): anyone can write any recipe into a
+ *  file, so it stands apart under a label that says so, never as the artwork's own model or seed. */
+function claimedBox(art) {
+  const claim = art.recipe?.verified === false ? art.recipe.claimed : null;
+  if (!claim || typeof claim !== "object") return null;
+  const p = claim.params || {};
+  const model = typeof claim.model === "object" && claim.model ? claim.model.name ?? claim.model.arch : claim.model;
+  const fact = (k, v) => v === null || v === undefined || v === "" ? [] : [h("dt", {}, k), h("dd", {}, String(v))];
+  return h("section", { class: "claimed stack", "aria-labelledby": "viewer-claimed", style: "gap:8px" },
+    h("h3", { id: "viewer-claimed" }, "Recipe claimed by the file, not verified"),
+    h("p", { class: "small muted" }, "The file says it was made like this. The studio did not make it and cannot check it: " +
+      "the model, seed and settings below are the file's word only."),
+    h("dl", { class: "facts" }, fact("Claimed model", model), fact("Claimed pipeline", claim.pipeline),
+      fact("Claimed seed", p.image_seed ?? p.seed), fact("Claimed licence", claim.dataset?.licence)),
+    h("details", {}, h("summary", { class: "small" }, "The claimed recipe in full"),
+      h("pre", { class: "recipe" }, JSON.stringify(claim, null, 2))));
 }
 
 /** "Use these settings": the Create page with this picture's recipe filled in: a generated picture's model,
