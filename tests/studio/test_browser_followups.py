@@ -12,6 +12,7 @@ import shutil
 import zipfile
 
 import pytest
+from conftest import PASSWORD
 from test_browser import browser_context, generate, live, page, picture, sync_api  # noqa: F401
 
 expect = sync_api.expect
@@ -163,3 +164,67 @@ def test_an_uploaded_pictures_recipe_is_shown_as_claimed_not_as_its_own(ui):
     viewer.get_by_text("Recipe", exact=True).click()
     assert "claimed" not in own.inner_text() and '"verified": false' in own.inner_text()
     shot(ui, "4-gallery-claimed-recipe")
+
+
+def tokens_box(pg):
+    open_page(pg, "people")
+    return pg.get_by_role("form", name="New API token")
+
+
+def make_token(pg, name: str, days: str = "") -> dict:
+    form = tokens_box(pg)
+    form.get_by_label("Token name").fill(name)
+    form.get_by_label("Expires in (days)").fill(days)
+    with pg.expect_response(lambda r: r.url.endswith("/api/tokens") and r.request.method == "POST") as resp:
+        form.get_by_role("button", name="Create token").click()
+    assert resp.value.status in (200, 201), resp.value.text()
+    expect(pg.locator("#token-value")).to_have_text(resp.value.json()["token"])
+    return resp.value.json()
+
+
+def test_a_token_can_expire_and_the_list_says_when(ui):
+    t = make_token(ui, "nightly", days="7")
+    forever = make_token(ui, "forever")
+    table = ui.get_by_role("table", name="Your API tokens")
+    assert t["expires"] is not None and forever["expires"] is None
+    expect(table.get_by_role("row").filter(has_text="nightly").get_by_role("cell").nth(3)).to_have_text(
+        t['expires'][:10])
+    expect(table.get_by_role("row").filter(has_text="forever").get_by_role("cell").nth(3)).to_have_text("never")
+    shot(ui, "5-people-tokens")
+
+
+def _set_password(pg, keep: bool):
+    open_page(pg, "people")
+    form = pg.get_by_role("form", name="Change your password")
+    expect(form.get_by_label("New password")).to_have_accessible_description(
+        "A new password signs you out everywhere and stops your API tokens working, unless you keep them.")
+    has_password = next(u for u in api_json(pg, "GET", "/api/users") if u["username"] == "owner")["has_password"]
+    if has_password:                           # an earlier test set it
+        form.get_by_label(re.compile("^Current password")).fill(PASSWORD)
+    form.get_by_label("New password").fill(PASSWORD)
+    if keep:
+        form.get_by_label("Keep my API tokens").check()
+    with pg.expect_response(lambda r: r.url.endswith("/api/me/password")) as resp:
+        form.get_by_role("button", name="Set password").click()
+    assert resp.value.status in (200, 204), resp.value.text()
+    expect(pg.get_by_role("heading", name="Sign in")).to_be_visible()
+    return resp.value.request.post_data_json
+
+
+def _token_works(pg, token: str) -> bool:
+    r = pg.request.get(pg.url.split("#")[0].rstrip("/") + "/api/me", headers={"Authorization": f"Bearer {token}"})
+    return r.status == 200
+
+
+def test_a_new_password_with_keep_my_api_tokens_keeps_them(ui):
+    t = make_token(ui, "kept")
+    sent = _set_password(ui, keep=True)
+    assert sent["keep_tokens"] is True
+    assert _token_works(ui, t["token"])
+
+
+def test_a_new_password_signs_out_the_api_tokens(ui):
+    t = make_token(ui, "revoked")
+    sent = _set_password(ui, keep=False)
+    assert "keep_tokens" not in sent
+    assert not _token_works(ui, t["token"])

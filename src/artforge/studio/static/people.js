@@ -28,7 +28,12 @@ function renderAccount() {
   const error = h("p", { class: "form-error", role: "alert" });
   const form = h("form", { class: "stack", "aria-label": "Change your password" },
     field("password-old", "Current password (leave empty if you signed in with the link)", { type: "password", name: "old_password", autocomplete: "current-password" }),
-    field("password-new", "New password", { type: "password", name: "new_password", autocomplete: "new-password", minlength: 8, required: true }),
+    field("password-new", "New password", { type: "password", name: "new_password", autocomplete: "new-password", minlength: 8, required: true,
+                                             "aria-describedby": "password-new-help" }),
+    h("p", { class: "help", id: "password-new-help" },
+      "A new password signs you out everywhere and stops your API tokens working, unless you keep them."),
+    h("label", { class: "field check", for: "password-keep-tokens" },
+      h("input", { type: "checkbox", id: "password-keep-tokens", name: "keep_tokens" }), h("span", {}, "Keep my API tokens")),
     error, h("div", {}, h("button", { type: "submit" }, "Set password")));
   form.addEventListener("submit", e => {
     e.preventDefault();
@@ -36,6 +41,7 @@ function renderAccount() {
       error.textContent = "";
       const data = Object.fromEntries(new FormData(form));
       if (!data.old_password) delete data.old_password;
+      if (data.keep_tokens) data.keep_tokens = true;
       try {
         await api("/api/me/password", { method: "POST", json: data });
         // Setting a password ends every session of yours, this one too: sign in again with it.
@@ -52,33 +58,44 @@ async function renderTokens() {
   try { tokens = await api("/api/tokens"); } catch (e) { fail(e); }
   const error = h("p", { class: "form-error", role: "alert" });
   const fresh = h("div");
-  const form = h("form", { class: "with-button", "aria-label": "New API token" },
-    h("label", { for: "token-name", class: "muted small", style: "align-self:center" }, "Token name"),
-    h("input", { id: "token-name", name: "name", value: "api", maxlength: 80, required: true }), h("button", { type: "submit" }, "Create token"));
+  const form = h("form", { class: "row", style: "align-items:end", "aria-label": "New API token" },
+    field("token-name", "Token name", { name: "name", value: "api", maxlength: 80, required: true }),
+    field("token-days", "Expires in (days)", { name: "expires_days", type: "number", min: 1, max: 3650, step: 1, inputmode: "numeric",
+                                              placeholder: "never", style: "width:8em",
+                                              title: "leave empty for a token that works until you delete it" }),
+    h("button", { type: "submit" }, "Create token"));
   form.addEventListener("submit", e => {
     e.preventDefault();
     busy(form.querySelector("button"), async () => {
       try {
-        const t = await api("/api/tokens", { method: "POST", json: { name: form.elements.name.value } });
+        const days = form.elements.expires_days.value;
+        const body = { name: form.elements.name.value, ...(days ? { expires_days: Number(days) } : {}) };
+        const t = await api("/api/tokens", { method: "POST", json: body });
         await renderTokens();
         tokensBox.querySelector("[data-fresh]").append(h("div", { class: "stack", style: "gap:6px" },
-          h("p", { class: "small" }, `Your new token “${t.name}”. Copy it now: it is shown only once.`),
+          h("p", { class: "small" }, `Your new token “${t.name}” (expires: ${expiry(t.expires)}). Copy it now: it is shown only once.`),
           h("code", { class: "token", id: "token-value" }, t.token),
           h("p", { class: "small muted" }, "Use it as ", h("code", {}, "Authorization: Bearer <token>"), ".")));
       } catch (err) { fail(err, error); }
     });
   });
   clear(tokensBox, h("h2", { id: "tokens-title" }, "Your API tokens"),
-    tokens.length ? h("table", { "aria-label": "Your API tokens" },
-      h("thead", {}, h("tr", {}, ["Name", "Made", "Last used", ""].map(t => h("th", { scope: "col" }, t)))),
+    tokens.length ? h("table", { class: "tokens", "aria-label": "Your API tokens" },
+      h("thead", {}, h("tr", {}, ["Name", "Made", "Last used", "Expires", ""].map(t => h("th", { scope: "col" }, t)))),
       h("tbody", {}, tokens.map(t => h("tr", {}, h("td", {}, t.name), h("td", { class: "muted" }, when(t.created)),
-        h("td", { class: "muted" }, t.last_used ? when(t.last_used) : "never"),
+        h("td", { class: "muted" }, t.last_used ? when(t.last_used) : "never"), h("td", { class: "muted date" }, expiry(t.expires)),
         h("td", {}, h("button", { type: "button", class: "danger", "aria-label": `Delete token ${t.name}`, onclick: async () => {
           if (!(await confirmDialog(`Delete the token “${t.name}”? Scripts using it stop working.`, { title: "Delete this token?" }))) return;
           try { await api(`/api/tokens/${t.id}`, { method: "DELETE" }); renderTokens(); } catch (err) { fail(err); }
         } }, "Delete"))))))
       : h("p", { class: "muted small" }, "No tokens yet."),
     form, error, h("div", { dataset: { fresh: "" } }, fresh));
+}
+
+/** A token's end: "never", "expired 2026-05-01" or "2026-05-01" (the day, UTC, as the server keeps it). */
+function expiry(iso) {
+  if (!iso) return "never";
+  return new Date(iso).getTime() <= Date.now() ? `expired ${iso.slice(0, 10)}` : iso.slice(0, 10);
 }
 
 async function renderUsers() {
