@@ -228,3 +228,25 @@ def test_a_new_password_signs_out_the_api_tokens(ui):
     sent = _set_password(ui, keep=False)
     assert "keep_tokens" not in sent
     assert not _token_works(ui, t["token"])
+
+
+def test_sign_in_says_checking_while_the_studio_takes_its_time(ui):
+    api_json(ui, "POST", "/api/users", data={"username": "slowpoke", "password": PASSWORD, "role": "viewer"})
+    held = []
+    ui.context.clear_cookies()
+    ui.route("**/api/login", lambda route: held.append(route))      # the answer waits until the test lets it go
+    ui.goto(ui.url.split("#")[0])
+    expect(ui.get_by_role("heading", name="Sign in")).to_be_visible()
+    ui.get_by_label("Username").fill("slowpoke")
+    ui.get_by_label("Password").fill(PASSWORD)
+    ui.get_by_role("button", name="Sign in").click()
+    button = ui.locator(".signin button[type=submit]")
+    expect(button).to_have_text("Checking…")
+    expect(button).to_be_disabled()
+    shot(ui, "6-signin-checking")
+    ui.get_by_label("Password").press("Enter")                     # submitting again while it waits sends nothing
+    expect(button).to_have_text("Checking…")
+    assert len(held) == 1
+    held[0].continue_()
+    expect(ui.get_by_text("slowpoke · viewer")).to_be_visible()
+    ui.unroute("**/api/login")

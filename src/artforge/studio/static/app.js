@@ -74,12 +74,22 @@ export function signIn(message, kind = "error") {
     h("button", { class: "primary", type: "submit" }, "Sign in"));
   form.addEventListener("submit", async e => {
     e.preventDefault();
+    const button = form.querySelector("button[type=submit]");
+    if (button.disabled) return;
     error.textContent = "";
     const data = Object.fromEntries(new FormData(form));
+    // After failed attempts the studio takes its time to answer (up to 30 s): say it is working on it.
+    button.disabled = true;
+    button.setAttribute("aria-busy", "true");
+    button.textContent = "Checking…";
     try {
       await api("/api/login", { method: "POST", json: data });
       await start();
-    } catch (err) { fail(err, error); }
+    } catch (err) { fail(err, error); } finally {
+      button.disabled = false;
+      button.removeAttribute("aria-busy");
+      button.textContent = "Sign in";
+    }
   });
   clear(document.getElementById("main"), h("div", { class: "signin" },
     h("div", { class: "brand" }, h("span", { class: "mark", "aria-hidden": "true" }), "artforge ", h("small", {}, "studio")),
