@@ -222,7 +222,7 @@ def test_exported_weights_have_the_same_mode_as_the_other_files(trained_run):
     mask = os.umask(0)
     os.umask(mask)
     modes = {name: (trained_run / name).stat().st_mode & 0o777
-             for name in ("model.safetensors", "config.json", "train.json", "train_index.safetensors")}
+             for name in ("model.safetensors", "config.json", "train.json", "manifest.json")}
     assert modes == dict.fromkeys(modes, 0o666 & ~mask)
 
 
