@@ -174,9 +174,9 @@ class Loop:
         if self.ema:
             nets[f"{self.task.ema_module} (EMA)"] = self.ema.module
         for name, m in nets.items():
-            for t in [*m.parameters(), *m.buffers()]:
-                if t.is_floating_point() and not bool(torch.isfinite(t).all()):
-                    return name
+            ok = [torch.isfinite(t).all() for t in [*m.parameters(), *m.buffers()] if t.is_floating_point()]
+            if ok and not bool(torch.stack(ok).all()):        # one device sync per network
+                return name
         return None
 
     def _check_weights(self) -> None:
@@ -188,9 +188,9 @@ class Loop:
 
     def _check_losses(self, logs: dict) -> None:
         """Stop at once when a loss (or any logged value) of this step is NaN or infinite."""
-        values = [v for v in logs.values() if torch.is_tensor(v)]
-        local = bool(values) and not bool(torch.isfinite(torch.stack([v.detach().float().reshape(())
-                                                                        for v in values])).all())
+        # One device for the lot: a task may log CPU scalars beside CUDA losses (music's beta).
+        values = [v.detach().float().reshape(()).to(self.device) for v in logs.values() if torch.is_tensor(v)]
+        local = bool(values) and not bool(torch.isfinite(torch.stack(values)).all())
         if D.any_rank(local, self.dist, self.device):
             bad = next((f"{k}={float(v)}" for k, v in logs.items() if torch.is_tensor(v)
                         and not bool(torch.isfinite(v.detach().float()).all())), "a loss on another rank")
