@@ -7,6 +7,7 @@ import errno
 import pytest
 import torch
 
+from artforge.errors import RunError
 from artforge.training import checkpoint as ckpt_mod
 from artforge.training.checkpoint import latest_checkpoint, load_checkpoint
 
@@ -105,7 +106,7 @@ def test_full_disk_keeps_the_last_good_checkpoint(cli, image_dir, tmp_path, caps
 
 
 def test_debug_shows_the_traceback(cli, tmp_path):
-    with pytest.raises(Exception):
+    with pytest.raises(RunError, match="run folder not found"):
         cli("train", "--resume", tmp_path / "nope", "--debug")
 
 
@@ -113,3 +114,23 @@ def test_a_negative_learning_rate(cli, image_dir, tmp_path, capsys):
     assert cli("train", "gan", image_dir, "--run", tmp_path / "r", "gan.lr_g=-0.001") == 2
     assert "gan.lr_g" in _one_line_error(capsys)
     assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("size", [0, -4])
+def test_a_batch_size_below_one_says_so(cli, image_dir, tmp_path, capsys, size):
+    assert cli("train", "gan", image_dir, "--run", tmp_path / "r", f"train.batch_size={size}") == 2
+    assert _one_line_error(capsys) == f"error: train.batch_size={size} must be at least 1 (images per optimizer step)"
+
+
+class _NotATensor:
+    pass
+
+
+def test_a_checkpoint_holding_pickled_code_is_refused_without_pytorchs_advice(tmp_path):
+    path = tmp_path / "step-00000001.pt"
+    torch.save({"format": 1, "payload": _NotATensor()}, path)
+    with pytest.raises(RunError) as e:
+        load_checkpoint(path)
+    assert str(e.value) == (f"checkpoint {path} cannot be read: it holds something other than tensors and plain "
+                            "values (damaged, or not an artforge checkpoint); artforge never loads code from a "
+                            "checkpoint")

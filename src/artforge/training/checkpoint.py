@@ -10,6 +10,7 @@ loading checks it, so bytes damaged on disk are refused instead of resumed into 
 from __future__ import annotations
 
 import errno
+import pickle
 import random
 from pathlib import Path
 
@@ -126,8 +127,13 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
                            f"({sidecar.name}); {_older_hint(path)}")
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError:  # PyTorch's text here suggests weights_only=False: never pass that on
+        raise RunError(f"checkpoint {path} cannot be read: it holds something other than tensors and plain "
+                       "values (damaged, or not an artforge checkpoint); artforge never loads code from a "
+                       "checkpoint") from None
     except Exception as e:  # a damaged file or one that is not a checkpoint
-        raise RunError(f"checkpoint {path} cannot be read ({type(e).__name__}: {e}); "
+        reason = str(e).splitlines()[0] if str(e) else ""
+        raise RunError(f"checkpoint {path} cannot be read ({type(e).__name__}: {reason}); "
                        "it may be damaged or not an artforge checkpoint") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT_VERSION:
         raise RunError(f"checkpoint {path} is not an artforge checkpoint of format {FORMAT_VERSION}")

@@ -62,6 +62,8 @@ class Loop:
         cfg = self.config
         if not isinstance(cfg.steps, int) or cfg.steps < 1:
             raise ConfigError(f"train.steps={cfg.steps} must be at least 1 (the run's total of optimizer steps)")
+        if cfg.batch_size < 1:
+            raise ConfigError(f"train.batch_size={cfg.batch_size} must be at least 1 (images per optimizer step)")
         if cfg.threads > 0:
             torch.set_num_threads(cfg.threads)
         self.device = pick_device(cfg.device)
