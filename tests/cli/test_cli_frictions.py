@@ -158,3 +158,14 @@ def test_the_verb_list_says_what_each_verb_says_of_itself():
         helps = {a.dest: a.help for a in sub._choices_actions}
         assert helps[verb] == line, verb
         assert verb in verb_parsers(module, [common_parser()])
+
+
+def test_train_help_names_every_family(capsys):
+    from artforge.cli.main import main
+    from artforge.training.tasks import families
+
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    for name in families():
+        assert f"artforge train {name} " in out, name

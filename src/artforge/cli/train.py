@@ -16,11 +16,13 @@ def register(sub, parents) -> None:
         "train", parents=parents, help="train a model on a folder (or resume a run)",
         description="Train a model: artforge train gan DIR --run RUN_DIR [options] [section.key=value ...], "
                     "artforge train music DIR --run RUN_DIR --bars 2|16; "
+                    "artforge train style STYLE_IMAGE|DIR|builtin --run RUN_DIR (one style, or an arbitrary-style "
+                    "network); "
                     "continue one: artforge train --resume RUN_DIR [--steps N].",
         epilog="Any config key can be set as section.key=value, e.g. gan.lr_g=0.0001 data.crop=pad "
                "train.sample_every=100; see configs/gan/*.toml and docs/training.md for every key.")
     p.add_argument("words", nargs="*", metavar="FAMILY DIR [key=value ...]",
-                   help="model family (gan or music), data folder (or 'builtin'; for music builtin:folk or "
+                   help="model family (gan, music or style), data folder (or 'builtin'; for music builtin:folk or "
                         "builtin:chorales), then config overrides")
     p.add_argument("--run", "--run-dir", dest="run", metavar="RUN_DIR",
                    help="folder for the new run (--run-dir is the same; use it under torchrun, whose own "

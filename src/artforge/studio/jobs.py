@@ -5,7 +5,7 @@ Jobs are rows of the `jobs` table. One worker thread takes the queued job with t
 it; a crash of the trainer costs the job, never the studio. Progress is read from the run folder
 (metrics.jsonl, samples/latest.png), so the trainer needs no channel back to the studio.
 
-Stopping is always SIGTERM: the training loop finishes its step, writes a checkpoint and exits (130).
+Stopping is always SIGTERM: the training loop finishes its step, writes a checkpoint and exits (143).
 Pause and cancel answer at once: the job shows `pausing` or `cancelling` (the asked stop is kept in the
 row, so a studio stopped meanwhile still honours it) until the trainer is done.
 Pause keeps the run for `train --resume`; cancel ends the job; shutting the studio down leaves the job
