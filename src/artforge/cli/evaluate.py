@@ -15,7 +15,7 @@ from ..metrics.memorization import INDEX_NAME
 from ..metrics.report import read_kid_history, write_report
 from ..models.pretrained import STARTER, resolve_model_dir
 from ..pipelines import load_model
-from ..training.run import TRAIN_FILE, read_train_file
+from ..training.run import TRAIN_FILE, located_data_path, read_train_file
 
 
 def register(sub, parents) -> None:
@@ -46,6 +46,7 @@ def _data_config(run: Path | None, data: str | None, resolution: int) -> DataCon
         known = {k: d[k] for k in ("path", "resolution", "crop", "background", "max_pixels", "max_file_mb", "hflip")
                  if k in d}
         base = DataConfig(**known)
+        base.path = located_data_path(base.path, run)
     else:
         base = DataConfig(path="builtin" if run is not None and str(run) == STARTER else "")
     if data:

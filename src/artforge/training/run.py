@@ -168,18 +168,21 @@ def resume_experiment(run_dir: Path, families: dict[str, Family], overrides: lis
 
 
 def _locate_data(exp, run_dir: Path) -> None:
-    """Runs made before paths were stored absolute keep `data.path` as typed: relative to wherever training
-    was started. When it is not found from here, use the folder the run's manifest recorded."""
     data = getattr(exp, "data", None)
-    path = getattr(data, "path", "")
+    if data is not None and getattr(data, "path", ""):
+        data.path = located_data_path(data.path, run_dir)
+
+
+def located_data_path(path: str, run_dir: Path) -> str:
+    """Runs made before paths were stored absolute keep `data.path` as typed: relative to wherever training
+    was started. When it is not found from here, the folder the run's manifest recorded (else `path`)."""
     if not path or path.startswith("builtin") or Path(path).expanduser().is_absolute() or Path(path).exists():
-        return
+        return path
     try:
-        root = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8")).get("root")
+        root = json.loads((Path(run_dir) / "manifest.json").read_text(encoding="utf-8")).get("root")
     except (OSError, ValueError, AttributeError):
-        return
-    if isinstance(root, str) and Path(root).is_dir():
-        data.path = root
+        return path
+    return root if isinstance(root, str) and Path(root).is_dir() else path
 
 
 def absolute_data_paths(overrides: list[str]) -> list[str]:
