@@ -5,56 +5,35 @@ from __future__ import annotations
 
 import pytest
 import torch
-from torch import nn
 
 from artforge.training.checkpoint import latest_checkpoint, load_checkpoint
 from artforge.training.interfaces import TrainingDiverged
-from artforge.training.loop import Loop, Phase, TrainConfig
+from artforge.training.loop import Loop, TrainConfig
+
+from test_loop_parts import _Points, _Regression
 
 
-class _Fit:
-    """Fit y = 3x - 1 with one linear layer; `poison(step, net)` may spoil a step on purpose."""
-
-    ema_module = "net"
+class _Fit(_Regression):
+    """Fit y = 3x - 1 with one linear layer; `poison` spoils the fourth step on purpose."""
 
     def __init__(self, poison=None):
         torch.manual_seed(0)
-        self.modules = {"net": nn.Linear(1, 1)}
+        super().__init__()
         self.poison, self.step = poison, 0
-
-    def phases(self):
-        return [Phase("fit", "net", lr=0.05, betas=(0.9, 0.999))]
 
     def loss(self, phase, batch, step):
         self.step = step
-        x = batch[:, :1]
-        loss = ((self.modules["net"](x) - (3 * x - 1)) ** 2).mean()
+        loss, logs = super().loss(phase, batch, step)
         if self.poison == "loss" and step == 3:          # the fourth step's loss is NaN
             loss = loss * float("nan")
-        return loss, {"loss/fit": loss.detach()}
+            logs = {"loss/fit": loss.detach()}
+        return loss, logs
 
     def end_step(self, batch_size):
         if self.poison == "weight" and self.step == 3:   # the update of the fourth step left an infinity
             with torch.no_grad():
                 self.modules["net"].bias.fill_(float("inf"))
         return {}
-
-    def state_dict(self):
-        return {}
-
-    def load_state_dict(self, state):
-        pass
-
-
-class _Points:
-    def __init__(self):
-        self.x = torch.linspace(-1, 1, 64).unsqueeze(1)
-
-    def __len__(self):
-        return len(self.x)
-
-    def batch(self, indices, generator):
-        return self.x[torch.as_tensor(indices)]
 
 
 def _loop(tmp_path, task, **cfg) -> Loop:
