@@ -199,13 +199,21 @@ class Store:
         return c
 
     @contextlib.contextmanager
-    def tx(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction (BEGIN IMMEDIATE): all of it is committed, or none of it."""
+    def tx(self, rebuild: bool = False) -> Iterator[sqlite3.Connection]:
+        """A write transaction (BEGIN IMMEDIATE): all of it is committed, or none of it. With `rebuild`
+        (migrations), foreign keys are off so a table can be rebuilt (dropping it would otherwise cascade to
+        the rows that point at it), and every reference is checked before the commit."""
         c = self._connect()
         try:
+            if rebuild:
+                c.execute("PRAGMA foreign_keys=OFF")          # only takes effect outside a transaction
             c.execute("BEGIN IMMEDIATE")
             try:
                 yield c
+                broken = c.execute("PRAGMA foreign_key_check").fetchall() if rebuild else []
+                if broken:
+                    raise UserError(f"{self.path}: a migration would leave {len(broken)} broken references "
+                                    f"(first in table {broken[0][0]}); nothing was changed")
             except BaseException:
                 c.execute("ROLLBACK")
                 raise
@@ -240,7 +248,7 @@ class Store:
             raise UserError(f"{self.path} was written by a newer artforge (schema {have}, this one knows "
                             f"{len(MIGRATIONS)}); upgrade artforge")
         for v in range(have, len(MIGRATIONS)):
-            with self._migration_tx() as c:
+            with self.tx(rebuild=True) as c:
                 if _version(c) != v:          # another process migrated meanwhile
                     continue
                 step = MIGRATIONS[v]
@@ -251,27 +259,6 @@ class Store:
                         c.execute(statement)
                 c.execute("UPDATE schema_version SET version = ?", (v + 1,))
         return self.version()
-
-    @contextlib.contextmanager
-    def _migration_tx(self) -> Iterator[sqlite3.Connection]:
-        """A transaction with foreign keys off, so a table can be rebuilt (dropping it would otherwise
-        cascade to the rows that point at it); every reference is checked before the commit."""
-        c = self._connect()
-        try:
-            c.execute("PRAGMA foreign_keys=OFF")          # only takes effect outside a transaction
-            c.execute("BEGIN IMMEDIATE")
-            try:
-                yield c
-                broken = c.execute("PRAGMA foreign_key_check").fetchall()
-                if broken:
-                    raise UserError(f"{self.path}: a migration would leave {len(broken)} broken references "
-                                    f"(first in table {broken[0][0]}); nothing was changed")
-            except BaseException:
-                c.execute("ROLLBACK")
-                raise
-            c.execute("COMMIT")
-        finally:
-            c.close()
 
     # -- artworks ---------------------------------------------------------------------------------------
     def add_artwork(self, c: sqlite3.Connection, *, sha256: str, author: int | None, model: str, pipeline: str,
