@@ -19,7 +19,7 @@ from artforge.errors import UserError
 from artforge.models.pretrained import starter_dir
 from artforge.pipelines import ArbitraryStylePipeline, GeneratePipeline, MusicSamplePipeline
 from artforge.provenance import read_recipe
-from artforge.provenance.recipe import RecipeError, dumps
+from artforge.provenance.recipe import dumps
 from artforge.provenance.write import save_image
 
 

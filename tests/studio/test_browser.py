@@ -18,7 +18,6 @@ import time
 import zipfile
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from artforge.studio import StudioSettings, create_app, prepare

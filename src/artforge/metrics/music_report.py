@@ -12,7 +12,6 @@ from pathlib import Path
 
 import torch
 
-from ..data.music import MelodySplit
 from ..io.atomic import atomic_write_text
 from ..io.pianoroll import piano_roll
 from ..pipelines import MusicSamplePipeline
