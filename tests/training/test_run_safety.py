@@ -17,13 +17,7 @@ import torch
 
 from artforge.training.checkpoint import latest_checkpoint, load_checkpoint
 
-
-def _error_line(capsys) -> str:
-    err = capsys.readouterr().err
-    assert "Traceback" not in err
-    errors = [line for line in err.replace("\r", "\n").splitlines() if line.startswith("error")]
-    assert len(errors) == 1 and err.rstrip().endswith(errors[0]), err
-    return errors[0]
+from test_bad_input import _one_line_error as _error_line
 
 
 def _scribble(path: Path, offset: int, n: int = 1000) -> None:
