@@ -83,8 +83,8 @@ def test_no_copies_is_off_with_the_reason_for_a_model_without_an_index(ui, no_in
     box = form.get_by_label("No copies", exact=True)
     expect(box).not_to_be_checked()
     expect(box).to_be_disabled()
-    note = (f"model '{no_index_run}' has no copy-check index (its run was trained without one), so its images cannot "
-            "be compared with its training images; untick 'No copies' to generate without the check")
+    note = (f"model '{no_index_run}' has no copy-check index (its run was trained without one): its images cannot "
+            "be compared with its training images, so 'No copies' is not available for it")
     expect(form.locator("#create-no_copies-note")).to_have_text(note)
     expect(box).to_have_accessible_description(re.compile(re.escape(note)))
     shot(ui, "2-create-no-index")

@@ -345,8 +345,9 @@ def test_an_uploaded_recipe_is_kept_as_the_files_claim_not_as_fact(owner):
     assert owner.get("/api/artworks", params={"model": "starter"}).json()["total"] == 1     # the real one only
 
 
-NO_INDEX = ("no_copies: model 'myrun' has no copy-check index (its run was trained without one), so its images "
-            "cannot be compared with its training images; untick 'No copies' to generate without the check")
+NOTE = ("model 'myrun' has no copy-check index (its run was trained without one): its images cannot be "
+        "compared with its training images, so 'No copies' is not available for it")
+NO_INDEX = f"no_copies: {NOTE}; untick 'No copies' to generate without the check"
 
 
 def test_no_copies_on_a_model_without_its_copy_check_index_says_so_without_server_paths(tmp_path):
@@ -357,7 +358,7 @@ def test_no_copies_on_a_model_without_its_copy_check_index_says_so_without_serve
         owner = s.owner()
         make_run(s)                                              # trained with eval.kid_every = 0: no index
         models = {m["name"]: m for m in owner.get("/api/models").json()}
-        assert (models["myrun"]["copy_check"], models["myrun"]["copy_check_note"]) == (False, NO_INDEX.split(": ", 1)[1])
+        assert (models["myrun"]["copy_check"], models["myrun"]["copy_check_note"]) == (False, NOTE)
         assert (models["starter"]["copy_check"], models["starter"]["copy_check_note"]) == (True, None)
         for r in (owner.post("/api/generate", json={"model": "myrun", "n": 1}),
                   owner.post("/api/jobs", json={"kind": "generate", "params": {"model": "myrun", "n": 1}})):

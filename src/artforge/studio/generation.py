@@ -120,7 +120,7 @@ class Generator:
 
         note = self.library.copy_check_note(name)
         if note is not None:
-            raise UserError(f"no_copies: {note}")
+            raise UserError(f"no_copies: {note}; untick 'No copies' to generate without the check")
         try:
             return CopyGuard.for_model(handle)
         except UserError:

@@ -207,7 +207,7 @@ class JobQueue:
         self.library.folder(model)
         note = self.library.copy_check_note(model)
         if p["no_copies"] and note and self.settings.copy_check_factory is None:   # an injected check needs none
-            raise UserError(f"no_copies: {note}")
+            raise UserError(f"no_copies: {note}; untick 'No copies' to generate without the check")
         if p["n"] > MAX_GENERATE:
             raise UserError(f"params: n={p['n']} is out of range [1, {MAX_GENERATE}]")
         spec = {"model": model, "n": p["n"], "seed": p["seed"], "truncation": p["truncation"],

@@ -182,8 +182,8 @@ class ModelLibrary:
         It names no path: the person asking may not be the one who runs the studio."""
         if (self.folder(name) / INDEX_NAME).is_file():
             return None
-        return (f"model {name!r} has no copy-check index (its run was trained without one), so its images cannot "
-                "be compared with its training images; untick 'No copies' to generate without the check")
+        return (f"model {name!r} has no copy-check index (its run was trained without one): its images cannot "
+                "be compared with its training images, so 'No copies' is not available for it")
 
     def names(self) -> list[str]:
         runs = sorted(p.name for p in self.runs_dir.iterdir() if p.is_dir() and RUN_NAME.fullmatch(p.name)) \
