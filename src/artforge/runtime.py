@@ -3,8 +3,8 @@
 `tune_malloc()`: glibc's malloc hands every block over 128 KiB to the kernel with mmap and gives it
 back on free, so a network whose activations are tens of MB (a 512 px picture at stride 2 is 25 MB per
 96 channels) takes fresh zeroed pages, and a page fault per 4 KiB, for every tensor of every call. Raising
-the mmap and trim thresholds keeps freed memory in the heap for the next call: the arbitrary-style network
-at 512 px went from 110-120 ms to 79-88 ms on the 2-core CI machine (four alternating runs each). PyTorch's
+the mmap and trim thresholds keeps freed memory in the heap for the next call, which speeds up the
+arbitrary-style network markedly (docs/benchmarks.md). PyTorch's
 CPU performance guide reaches the same end by preloading jemalloc or tcmalloc. The cost is that the
 process keeps its peak heap instead of returning it. Other platforms, and `ARTFORGE_MALLOC=default`,
 leave malloc alone.

@@ -1,7 +1,7 @@
 """`artforge stylize CONTENT STYLE_OR_RUN [STYLE ...] --out OUT`: paint a picture or a video in a style.
 
-    artforge stylize photo.jpg painting.jpg --out a.png                      # optimize (best, 30 s)
-    artforge stylize photo.jpg painting.jpg --method arbitrary --out b.png   # trained AdaIN network (0.1 s)
+    artforge stylize photo.jpg painting.jpg --out a.png                      # optimize (best, slowest)
+    artforge stylize photo.jpg painting.jpg --method arbitrary --out b.png   # trained AdaIN network (fast)
     artforge stylize photo.jpg runs/my-style --out c.png                     # a style you trained
     artforge stylize clip.mp4 painting.jpg --out d.mp4                       # video (arbitrary, temporal blending)
 

@@ -24,9 +24,8 @@ ARCHS: dict[str, tuple[type, type[nn.Module], type[nn.Module]]] = {
     "dcgan": (DCGANConfig, DCGANGenerator, DCGANDiscriminator),
 }
 
-# Field overrides (same keys for every arch). tiny: a laptop CPU (lite at 64 px, 2 threads:
-# ~0.45 s per training step, G 3.3 MB, ~6 ms per image); small: a fast CPU or a small GPU; base: a GPU,
-# FastGAN-sized. Measurements: docs/ (models section).
+# Field overrides (same keys for every arch). tiny: a laptop CPU; small: a fast CPU or a small GPU; base: a
+# GPU, FastGAN-sized. Step times, sizes and latencies: docs/benchmarks.md (Presets).
 PRESETS: dict[str, dict[str, int]] = {
     "tiny": {"z_dim": 64, "g_channels": 4, "d_channels": 8, "max_channels": 96},
     "small": {"z_dim": 128, "g_channels": 8, "d_channels": 8, "max_channels": 256},

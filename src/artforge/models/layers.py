@@ -78,7 +78,7 @@ class NearestUpConv2d(nn.Conv2d):
 
     The two are exactly a stride-2 transposed conv whose 4x4 kernel sums neighbouring taps of the 3x3
     one, so it runs at the low resolution: 16 instead of 4 * 9 = 36 multiply-adds per input pixel, and
-    no upsampled copy. On CPU it measured 2-3x faster (forward + backward) than interpolate + conv2d.
+    no upsampled copy, so on CPU it beats interpolate + conv2d, forward and backward (docs/benchmarks.md).
     The parameters (and state_dict keys) are those of the 3x3 nn.Conv2d it replaces.
     """
 
@@ -100,7 +100,7 @@ class NearestUpConv2d(nn.Conv2d):
 class GLU(nn.Module):
     """Gated linear unit over channels: first half * sigmoid(second half) (Dauphin et al. 2017).
 
-    Written out rather than nn.GLU: on CPU with channels_last, F.glu's backward measured 2-3x slower.
+    Written out rather than nn.GLU: on CPU with channels_last, F.glu's backward is slower (docs/benchmarks.md).
     """
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, 2C, H, W) -> (B, C, H, W)

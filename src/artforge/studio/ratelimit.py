@@ -12,7 +12,8 @@ at once queue behind each other instead of all being checked now; only an attemp
 An attempt counts as failed from the start (so parallel guesses cannot slip past the count) and is taken
 back when the password was right: a success clears its username's count and takes that one attempt off
 its address's (never the whole address count: one good account must not let an address guess others).
-The state lives with the app (one process); a restart forgets it. argon2 already costs each check ~50 ms.
+The state lives with the app (one process); a restart forgets it. argon2 already makes each
+check slow (docs/benchmarks.md).
 
 >>> now = [0.0]
 >>> lim = LoginLimiter(user_limit=2, ip_limit=10, window_s=60, clock=lambda: now[0])

@@ -47,8 +47,8 @@ def _explore(studio, params: dict):
     name = params.pop("model")
     handle, dirs, _ = _directions(studio, name)
     # One image needs no intra-op threads, and on a busy machine (a training job beside the studio) a
-    # second thread waiting for a core made the preview's p95 ~180 ms instead of ~30 ms. Only this (the
-    # batcher's) thread runs torch in the studio process, so the setting is put back afterwards.
+    # second thread waiting for a core made the preview's p95 several times longer (docs/benchmarks.md).
+    # Only this (the batcher's) thread runs torch in the studio process, so the setting is put back afterwards.
     with one_torch_thread():
         return ExplorePipeline(handle).explore(dirs, params.pop("offsets"), **params)
 

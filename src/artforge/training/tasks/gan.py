@@ -59,7 +59,7 @@ class GANEvalConfig:
 
 def _train_defaults() -> TrainConfig:
     # Batch 8 and channels-last, on CPU too: under the same CPU time more, cheaper updates gave the lite GAN
-    # a far lower KID_effnet than batch 32, and channels-last made a step 8% (DCGAN: 30%) faster here
+    # a far lower KID_effnet than batch 32, and channels-last made a step faster here
     # (docs/benchmarks.md, quality section). 12,000 steps of 8 are as many images as 3,000 of 32.
     return TrainConfig(steps=12000, batch_size=8, channels_last="on")
 

@@ -199,7 +199,7 @@ class StyleData:
 
 # -- the task --------------------------------------------------------------------------------------
 def feature_taps(layers: Sequence[str], device: str | torch.device = "cpu") -> FeatureTaps:
-    """The frozen feature network with BatchNorm folded (same activations, about 2x faster)."""
+    """The frozen feature network with BatchNorm folded (same activations, faster: docs/benchmarks.md)."""
     return FeatureTaps(fold_batchnorm(extract.load_feature_net(device)), tuple(layers))
 
 
