@@ -89,9 +89,9 @@ def test_upload_train_watch_and_create_with_the_new_model(jobs_studio, art):
     assert models["tiny-run"]["ready"] and models["tiny-run"]["resolution"] == 16
     r = owner.post("/api/generate", json={"model": "tiny-run", "n": 2, "seed": 1})
     assert r.status_code == 201 and r.json()["artworks"][0]["model"] == "tiny-run", r.text
-    # the queue goes on in order: the generation queued behind the run is made once the run is done
+    # the generation queued after the run is made in the image lane, beside it (test_job_lanes)
     made = wait_for(owner, after["id"], lambda j: j["state"] == "done")
-    assert made["step"] == 2 and made["updated"] >= events[-1][1]["updated"]
+    assert made["step"] == 2
     assert [j["state"] for j in owner.get("/api/jobs").json()["items"]] == ["done", "done"]
     # a finished job cannot be paused, resumed or cancelled
     for verb in ("pause", "resume", "cancel"):

@@ -1,6 +1,9 @@
 """The jobs queue: training runs, one at a time, in order, each in its own process; survives restarts.
 
-Jobs are rows of the `jobs` table. One worker thread takes the queued job with the lowest `seq`, starts
+Jobs are rows of the `jobs` table, run in two lanes (LANES), each a worker thread that takes its kinds'
+queued job with the lowest `seq`: training in one, image-making (generate) in the other, so a picture asked
+for on the Create page never waits behind an hour of training. Within a lane one job runs at a time, in
+order. The training lane starts
 `python -m artforge train ...` in DATA_DIR/runs (its output goes to DATA_DIR/jobs/ID.log) and waits for
 it; a crash of the trainer costs the job, never the studio. Progress is read from the run folder
 (metrics.jsonl, samples/latest.png), so the trainer needs no channel back to the studio.
@@ -14,7 +17,7 @@ Pause keeps the run for `train --resume`; cancel ends the job; shutting the stud
 studio died gets SIGTERM from the kernel (PR_SET_PDEATHSIG on Linux), and a leftover one found at start
 is stopped before its job runs again, so two processes never train one run.
 
-A `generate` job makes many images from a model in chunks of GENERATE_CHUNK, in the worker thread: each
+A `generate` job makes many images from a model in chunks of GENERATE_CHUNK, in its lane's thread: each
 chunk is an ordinary generate call (its images carry ordinary generate recipes and replay bit for bit),
 and its count is saved in the same transaction as its images, so pause, cancel, kills and restarts stop
 between chunks and resume where they stopped, never making a chunk twice.
@@ -52,6 +55,11 @@ MAX_STEPS = 10_000_000
 HISTORY = 200                 # points of the loss chart sent with each progress event
 GENERATE_CHUNK = 32           # images per step of a generate job (one forward pass, one transaction)
 MAX_GENERATE = 100_000
+SHOWN_ARTWORKS = 256          # ids of a generate job's newest artworks kept in its progress (the Create page's tiles)
+# Lanes: each runs its kinds' jobs one at a time, in queue order, beside the other lane.
+LANES: dict[str, tuple[str, ...]] = {"train": ("train",), "images": ("generate",)}
+
+
 class JobConflict(UserError):
     """The job's state does not allow what was asked (HTTP 409)."""
 
@@ -89,8 +97,18 @@ def losses_of(rec: dict) -> dict[str, float]:
 # -- the queue ------------------------------------------------------------------------------------------
 
 
+class _Lane:
+    """One worker thread of the queue, its job kinds, the job it runs now and the stop asked for that job."""
+
+    def __init__(self, name: str, kinds: tuple[str, ...]):
+        self.name, self.kinds = name, kinds
+        self.thread: threading.Thread | None = None
+        self.current: int | None = None              # id of the job this lane runs now
+        self.stop: str | None = None                 # pause | cancel | shutdown, for the current job
+
+
 class JobQueue:
-    """The jobs table plus the one worker thread that runs its jobs."""
+    """The jobs table plus the worker threads (one per lane) that run its jobs."""
 
     def __init__(self, settings: StudioSettings, store: Store, library: ModelLibrary,
                  make_images: Callable[..., list[int]] | None = None):
@@ -98,10 +116,9 @@ class JobQueue:
         self.settings, self.store, self.library, self.make_images = settings, store, library, make_images
         self._lock = threading.RLock()
         self._wake = threading.Condition(self._lock)
-        self._thread: threading.Thread | None = None
+        self._lanes = {name: _Lane(name, kinds) for name, kinds in LANES.items()}
+        self._started = False
         self._closing = False
-        self._current: int | None = None             # id of the job whose process runs now
-        self._stop: str | None = None                # pause | cancel | shutdown, for the current job
 
     @property
     def threads(self) -> int:
@@ -112,26 +129,31 @@ class JobQueue:
     def start(self) -> None:
         """Recover what a previous studio left running, then start the worker (once)."""
         with self._lock:
-            if self._thread is not None or self._closing:
+            if self._started or self._closing:
                 return
+            self._started = True
             self.settings.jobs_dir.mkdir(parents=True, exist_ok=True)
             self._recover()
-            self._thread = threading.Thread(target=self._work, name="artforge-jobs", daemon=True)
-            self._thread.start()
+            for lane in self._lanes.values():
+                lane.thread = threading.Thread(target=self._work, args=(lane,), name=f"artforge-jobs-{lane.name}",
+                                               daemon=True)
+                lane.thread.start()
 
     def close(self) -> None:
-        """Stop the worker; a running trainer gets SIGTERM (it checkpoints) and its job stays `running`,
-        to be resumed by the next start."""
+        """Stop the workers; a running trainer gets SIGTERM (it checkpoints) and its job stays `running`,
+        to be resumed by the next start (a generate job stops after its chunk, likewise)."""
         with self._lock:
             if self._closing:
                 return
             self._closing = True
-            if self._current is not None:
-                self._stop = "shutdown"
+            for lane in self._lanes.values():
+                if lane.current is not None:
+                    lane.stop = "shutdown"
             self._wake.notify_all()
-            thread = self._thread
-        if thread is not None:
-            thread.join(self.settings.job_stop_timeout_s + 10)
+            threads = [lane.thread for lane in self._lanes.values() if lane.thread is not None]
+        deadline = time.monotonic() + self.settings.job_stop_timeout_s + 10
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
     def _recover(self) -> None:
         with self.store.read() as c:
@@ -300,11 +322,12 @@ class JobQueue:
             if status in direct:
                 self._set(jid, state)
                 return self.get(jid)
-            if status != "running" or self._current != jid:
+            lane = next((ln for ln in self._lanes.values() if ln.current == jid), None)
+            if status != "running" or lane is None:
                 raise JobConflict(f"job {jid} is {status}; {refusal}")
-            if self._stop == "cancel" and reason == "pause":
+            if lane.stop == "cancel" and reason == "pause":
                 raise JobConflict(f"job {jid} is cancelling; it cannot be paused")
-            self._stop = reason                     # a cancel overrides a pause still in progress
+            lane.stop = reason                      # a cancel overrides a pause still in progress
             with self.store.tx() as c:              # kept, so a studio stopped meanwhile still honours it
                 c.execute("UPDATE jobs SET stop = ?, updated = ? WHERE id = ?", (reason, now_iso(), jid))
         return self.get(jid)
@@ -323,32 +346,35 @@ class JobQueue:
         return self.get(jid)
 
     # -- the worker -------------------------------------------------------------------------------------
-    def _work(self) -> None:
+    def _work(self, lane: _Lane) -> None:
         while True:
             with self._lock:
                 job = None
                 while not self._closing:
-                    job = self._claim()
+                    job = self._claim(lane)
                     if job is not None:
                         break
                     self._wake.wait(2.0)
                 if self._closing:
                     return
             try:
-                self._run_generate(job) if job["kind"] == "generate" else self._run(job)
+                self._run_generate(job, lane) if job["kind"] == "generate" else self._run(job, lane)
             except Exception as e:              # a bug here must not stop the queue
                 log.exception("job %s", job["id"])
                 with self._lock:
                     self._set(job["id"], "failed", error=f"studio error: {type(e).__name__}: {e}", pid=None)
-                    self._current, self._stop = None, None
+                    lane.current, lane.stop = None, None
 
-    def _claim(self):
+    def _claim(self, lane: _Lane):
+        """The lane's next job (its kinds' queued job with the lowest seq), marked running."""
+        marks = ", ".join("?" * len(lane.kinds))
         with self.store.tx() as c:
-            row = c.execute("SELECT * FROM jobs WHERE status = 'queued' ORDER BY seq, id LIMIT 1").fetchone()
+            row = c.execute(f"SELECT * FROM jobs WHERE status = 'queued' AND kind IN ({marks}) ORDER BY seq, id "
+                            "LIMIT 1", lane.kinds).fetchone()
             if row is None:
                 return None
             c.execute("UPDATE jobs SET status = 'running', updated = ? WHERE id = ?", (now_iso(), row["id"]))
-        self._current, self._stop = row["id"], None
+        lane.current, lane.stop = row["id"], None
         return row
 
     def _command(self, job) -> list[str]:
@@ -363,7 +389,7 @@ class JobQueue:
         return [*base, "gan", spec["data_path"], "--run", str(run_dir), "--steps", str(spec["steps"]), "--quiet",
                 *spec["overrides"], f"train.device={self.settings.device}", *threads]
 
-    def _run(self, job) -> None:
+    def _run(self, job, lane: _Lane) -> None:
         jid = job["id"]
         cmd = self._command(job)
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -384,14 +410,14 @@ class JobQueue:
             except subprocess.TimeoutExpired:
                 pass
             with self._lock:
-                stop = self._stop
+                stop = lane.stop
             if stop and sent is None:
                 proc.send_signal(signal.SIGTERM)
                 sent = time.monotonic()
             elif sent is not None and time.monotonic() - sent > self.settings.job_stop_timeout_s:
                 proc.kill()
         with self._lock:
-            stop = self._stop
+            stop = lane.stop
             if rc == 0:
                 self._set(jid, "done", pid=None, error=None)
             elif stop == "pause":
@@ -402,10 +428,9 @@ class JobQueue:
                 self._set(jid, "running", pid=None)          # the next start resumes it
             else:
                 self._set(jid, "failed", pid=None, error=_last_line(logfile) or f"the trainer exited with {rc}")
-            self._current, self._stop = None, None
+            lane.current, lane.stop = None, None
 
-
-    def _run_generate(self, job) -> None:
+    def _run_generate(self, job, lane: _Lane) -> None:
         """Chunks of ordinary generate calls; the count is saved after each, so a stop loses nothing."""
         jid, spec = job["id"], json.loads(job["params"])
         prog = json.loads(job["progress"] or "{}")
@@ -413,7 +438,7 @@ class JobQueue:
         stop, error = None, None
         while done < spec["n"]:
             with self._lock:
-                stop = self._stop
+                stop = lane.stop
             if stop:
                 break
             count = min(GENERATE_CHUNK, spec["n"] - done)
@@ -423,7 +448,7 @@ class JobQueue:
                 """In the chunk's own transaction: its images and the count that includes them commit together,
                 so a kill at any moment neither loses a chunk nor makes it twice (called before the loop goes on)."""
                 prog.update(done=done + count, last_artwork=ids[-1], sec_per_image=(time.monotonic() - t0) / count,
-                            artworks=(prog.get("artworks", []) + ids)[-GENERATE_CHUNK:])
+                            artworks=(prog.get("artworks", []) + ids)[-SHOWN_ARTWORKS:])
                 c.execute("UPDATE jobs SET progress = ?, updated = ? WHERE id = ?", (json.dumps(prog), now_iso(), jid))
 
             try:
@@ -434,14 +459,14 @@ class JobQueue:
                 break
             done += count
         with self._lock:
-            stop = self._stop
+            stop = lane.stop
             if error is not None:
                 self._set(jid, "failed", error=error[:500])
             elif done >= spec["n"]:
                 self._set(jid, "done", error=None)
             else:
                 self._set(jid, {"pause": "paused", "cancel": "cancelled"}.get(stop, "running"))
-            self._current, self._stop = None, None
+            lane.current, lane.stop = None, None
 
 
 def _state(row) -> str:
