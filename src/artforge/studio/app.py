@@ -194,7 +194,7 @@ class PageFiles(StaticFiles):
 
 def create_app(settings: StudioSettings) -> FastAPI:
     """The studio app for one data dir."""
-    from .routes import account, create, explore, gallery, jobs, library, music
+    from .routes import account, boards, create, explore, gallery, jobs, library, music
 
     studio = Studio(settings)
 
@@ -212,7 +212,7 @@ def create_app(settings: StudioSettings) -> FastAPI:
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes + 64 * 1024,
                        paths={"/api/uploads": settings.max_zip_bytes + 64 * 1024})
     app.add_middleware(SecurityHeaders)          # outermost: on every answer, the body limit's 413 too
-    for module in (account, library, create, explore, gallery, jobs, music):
+    for module in (account, library, create, explore, gallery, boards, jobs, music):
         app.include_router(module.router)
     _error_handlers(app)
     mount_api_docs(app)

@@ -117,7 +117,27 @@ MIGRATIONS: tuple = (                                # SQL scripts, or functions
     """
     ALTER TABLE api_tokens ADD COLUMN expires REAL;
     """,
+    # 6: boards (routes/boards.py): each person's own folders of artworks. Deleting a board or an artwork
+    # removes its memberships, never the artworks; names are unique per owner (any case), trimmed, 1-60 long
+    """
+    CREATE TABLE boards (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        owner INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        name TEXT NOT NULL COLLATE NOCASE CHECK (length(name) BETWEEN 1 AND 60 AND name = trim(name)),
+        created TEXT NOT NULL,
+        UNIQUE (owner, name)
+    );
+    CREATE TABLE board_items (
+        board_id INTEGER NOT NULL REFERENCES boards(id) ON DELETE CASCADE,
+        artwork_id INTEGER NOT NULL REFERENCES artworks(id) ON DELETE CASCADE,
+        added TEXT NOT NULL,
+        PRIMARY KEY (board_id, artwork_id)
+    );
+    CREATE INDEX board_items_artwork ON board_items(artwork_id);
+    """,
 )
+
+BOARD_NAME_MAX = 60
 
 
 _MIGRATION_4 = """
@@ -303,15 +323,17 @@ class Store:
 
     def search(self, *, model: str | None = None, seed: int | None = None, tag: str | None = None,
                text: str | None = None, author: str | None = None, since: str | None = None,
-               until: str | None = None, favourite: bool | None = None, limit: int = 50,
-               offset: int = 0, viewer: int | None = None) -> tuple[list[dict], int]:
+               until: str | None = None, favourite: bool | None = None, board: int | None = None,
+               limit: int = 50, offset: int = 0, viewer: int | None = None) -> tuple[list[dict], int]:
         """Artworks matching every given filter, newest first, and how many match in all (`favourite`:
-        marked, or not, by user `viewer`)."""
+        marked, or not, by user `viewer`; `board`: on that board, whoever owns it: the caller checks)."""
         where, args = ["1=1"], []
         mine = "EXISTS (SELECT 1 FROM favourites f WHERE f.artwork_id = a.id AND f.user_id = ?)"
         for clause, value in (("a.model = ?", model), ("a.seed = ?", seed),
                               ("EXISTS (SELECT 1 FROM tags t WHERE t.artwork_id = a.id AND t.tag = ?)", tag),
-                              ("u.username = ?", author), ("a.created >= ?", since), ("a.created < ?", until)):
+                              ("u.username = ?", author), ("a.created >= ?", since), ("a.created < ?", until),
+                              ("EXISTS (SELECT 1 FROM board_items b WHERE b.artwork_id = a.id AND b.board_id = ?)",
+                               board)):
             if value is not None:
                 where.append(clause)
                 args.append(value)
@@ -347,6 +369,93 @@ class Store:
             parents = [r[0] for r in c.execute("SELECT parent FROM lineage WHERE child = ? ORDER BY parent", (aid,))]
             children = [r[0] for r in c.execute("SELECT child FROM lineage WHERE parent = ? ORDER BY child", (aid,))]
         return {"id": aid, "parents": parents, "children": children, "nodes": nodes, "edges": edges}
+
+    # -- boards: each person's own folders of artworks -------------------------------------------------
+    def boards(self, owner: int, bid: int | None = None) -> list[dict]:
+        """`owner`'s boards by name (or only board `bid`, if it is theirs), each with its count of pictures
+        and a cover: the image_url of its first picture in the gallery's order (newest made), None if empty."""
+        with self.read() as c:
+            rows = c.execute(
+                "SELECT b.id, b.name, b.created, (SELECT COUNT(*) FROM board_items i WHERE i.board_id = b.id) AS n, "
+                "(SELECT a.id || ':' || a.sha256 FROM board_items i JOIN artworks a ON a.id = i.artwork_id "
+                " WHERE i.board_id = b.id ORDER BY a.created DESC, a.id DESC LIMIT 1) AS cover "
+                "FROM boards b WHERE b.owner = ? AND (? IS NULL OR b.id = ?) ORDER BY b.name, b.id",
+                (owner, bid, bid)).fetchall()
+        out = []
+        for r in rows:
+            cover = r["cover"].split(":", 1) if r["cover"] else None
+            out.append({"id": r["id"], "name": r["name"], "created": r["created"], "count": r["n"],
+                        "cover_url": image_url(int(cover[0]), cover[1]) if cover else None})
+        return out
+
+    def board(self, owner: int, bid: int) -> dict | None:
+        """Board `bid` if `owner` owns it; None for a missing board and for anyone else's alike."""
+        found = self.boards(owner, bid)
+        return found[0] if found else None
+
+    def create_board(self, owner: int, name: str) -> int:
+        name = board_name(name)
+        try:
+            with self.tx() as c:
+                return int(c.execute("INSERT INTO boards (owner, name, created) VALUES (?, ?, ?)",
+                                     (owner, name, now_iso())).lastrowid)
+        except sqlite3.IntegrityError:
+            raise UserError(f"name: you already have a board called {name!r}; pick another name") from None
+
+    def rename_board(self, owner: int, bid: int, name: str) -> bool:
+        """False when `owner` has no board `bid`."""
+        name = board_name(name)
+        try:
+            with self.tx() as c:
+                return c.execute("UPDATE boards SET name = ? WHERE id = ? AND owner = ?",
+                                 (name, bid, owner)).rowcount == 1
+        except sqlite3.IntegrityError:
+            raise UserError(f"name: you already have a board called {name!r}; pick another name") from None
+
+    def delete_board(self, owner: int, bid: int) -> bool:
+        """The board and its memberships go; its artworks stay. False when `owner` has no board `bid`."""
+        with self.tx() as c:
+            return c.execute("DELETE FROM boards WHERE id = ? AND owner = ?", (bid, owner)).rowcount == 1
+
+    def add_to_board(self, owner: int, bid: int, artworks: list[int]) -> tuple[int, list[int]] | None:
+        """Puts every artwork on the board, or none: (how many were new there, []), or (0, the ids that name
+        no artwork); None when `owner` has no board `bid`. Adding one already there changes nothing."""
+        ids = sorted(set(artworks))
+        with self.tx() as c:
+            if not c.execute("SELECT 1 FROM boards WHERE id = ? AND owner = ?", (bid, owner)).fetchone():
+                return None
+            marks = ",".join("?" * len(ids))
+            known = {r[0] for r in c.execute(f"SELECT id FROM artworks WHERE id IN ({marks})", ids)}
+            missing = [i for i in ids if i not in known]
+            if missing:
+                return 0, missing
+            added = now_iso()
+            cur = c.executemany("INSERT OR IGNORE INTO board_items (board_id, artwork_id, added) VALUES (?, ?, ?)",
+                                [(bid, i, added) for i in ids])
+            return cur.rowcount, []
+
+    def remove_from_board(self, owner: int, bid: int, artworks: list[int]) -> int | None:
+        """Takes the artworks off the board (they stay in the gallery); how many were on it, or None when
+        `owner` has no board `bid`."""
+        ids = sorted(set(artworks))
+        with self.tx() as c:
+            if not c.execute("SELECT 1 FROM boards WHERE id = ? AND owner = ?", (bid, owner)).fetchone():
+                return None
+            marks = ",".join("?" * len(ids))
+            return c.execute(f"DELETE FROM board_items WHERE board_id = ? AND artwork_id IN ({marks})",
+                             [bid, *ids]).rowcount
+
+
+def board_name(name: str) -> str:
+    """A board's name as kept: trimmed, 1-60 characters, no control characters."""
+    name = name.strip()
+    if not name:
+        raise UserError("name: give the board a name (1-60 characters)")
+    if len(name) > BOARD_NAME_MAX:
+        raise UserError(f"name: at most {BOARD_NAME_MAX} characters (this one has {len(name)})")
+    if any(ch < " " or ch == "\x7f" for ch in name):
+        raise UserError("name: no control characters (tabs, line breaks...) in a board's name")
+    return name
 
 
 def image_url(aid: int, sha256: str) -> str:
@@ -390,4 +499,4 @@ def row_dict(row: sqlite3.Row | None) -> dict | None:
     return dict(row) if row is not None else None
 
 
-__all__ = ["MIGRATIONS", "Store", "image_url", "now_iso", "row_dict"]
+__all__ = ["BOARD_NAME_MAX", "MIGRATIONS", "Store", "board_name", "image_url", "now_iso", "row_dict"]

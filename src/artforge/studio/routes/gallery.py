@@ -22,7 +22,8 @@ from ...provenance.recipe import RECIPE_KEY, dumps, redact
 from ..auth import User, editor, viewer
 from ..generation import png_bytes
 from ..objects import media_store
-from . import Id
+from . import MAX_ID, Id
+from .boards import own_board
 
 router = APIRouter(tags=["gallery"])
 TAG = re.compile(r"[^\x00-\x1f\x7f,]{1,40}")
@@ -88,10 +89,13 @@ def search(request: Request, user: User = Depends(viewer),
            q: str | None = Query(None, max_length=200, description="text anywhere in the recipe, model or tags"),
            author: str | None = Query(None, max_length=40), since: str | None = Query(None, max_length=40),
            until: str | None = Query(None, max_length=40), favourite: bool | None = None,
+           board: int | None = Query(None, ge=1, le=MAX_ID, description="only the pictures on this board of yours"),
            limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=10**9)) -> dict:
+    if board is not None:
+        own_board(request, board, user)                 # someone else's board: 404, as one that does not exist
     items, total = request.app.state.studio.store.search(
         model=model, seed=seed, tag=tag, text=q, author=author, since=_utc(since, "since"),
-        until=_utc(until, "until"), favourite=favourite, limit=limit, offset=offset, viewer=user.id)
+        until=_utc(until, "until"), favourite=favourite, board=board, limit=limit, offset=offset, viewer=user.id)
     return {"total": total, "items": items}
 
 
