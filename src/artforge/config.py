@@ -13,6 +13,16 @@ Unknown keys are errors that name the closest valid key, so a typo never silentl
 >>> cfg = apply_overrides(Exp(), ["train.lr=0.01"])
 >>> cfg.train.lr
 0.01
+
+A setting is declared once, on its dataclass field, with `setting(...)`: its help, whether a studio job may
+set it, whether a resumed run may change it, its range, its command-line flag. The CLI flags, the studio's
+form and the keys `--resume` accepts are all read from these tags (`declared`).
+
+>>> @dataclass
+... class Loss:
+...     lr: float = setting(1e-3, help="Adam's rate", studio=True, min=0, max=1)
+>>> [(d.key, d.type, d.default, d.tag.max) for d in declared(Loss)]
+[('lr', <class 'float'>, 0.001, 1)]
 """
 
 from __future__ import annotations
@@ -33,6 +43,61 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 from .errors import ConfigError, not_a_file
 
 T = TypeVar("T")
+SETTING = "artforge.setting"     # the key of a field's tag in its metadata
+
+
+@dataclasses.dataclass(frozen=True)
+class Setting:
+    """What a config field is to the faces of artforge (see `setting`)."""
+    help: str = ""
+    studio: bool = False             # a studio training job may set it (POST /api/jobs params)
+    resume: bool = False             # `train --resume` may change it (it steers, it does not change the result)
+    min: float | None = None         # inclusive range, for the studio's form and its check
+    max: float | None = None
+    flag: str | None = None          # its own command-line option of `artforge train`, e.g. "--steps"
+    metavar: str | None = None
+
+
+# The range a studio-settable number has when its tag names none.
+DEFAULT_RANGE = {int: (0, 10**9), float: (0, 1e6)}
+
+
+def setting(default: Any = dataclasses.MISSING, *, default_factory: Any = dataclasses.MISSING,
+            **tags: Any) -> Any:
+    """A dataclass field carrying its `Setting` tags: `lr: float = setting(1e-3, studio=True, max=1)`."""
+    return dataclasses.field(default=default, default_factory=default_factory, metadata={SETTING: Setting(**tags)})
+
+
+@dataclasses.dataclass(frozen=True)
+class Declared:
+    """One field of a config as its tag declares it: dotted key, type, default (the config's own), tag."""
+    key: str
+    type: Any
+    default: Any
+    tag: Setting
+
+    @property
+    def range(self) -> tuple[float, float] | None:
+        """(lo, hi) of a number: the tag's, else DEFAULT_RANGE; None for other types."""
+        if self.type not in DEFAULT_RANGE:
+            return None
+        lo, hi = DEFAULT_RANGE[self.type]
+        return (lo if self.tag.min is None else self.tag.min, hi if self.tag.max is None else self.tag.max)
+
+
+def declared(cls_or_cfg: Any, prefix: str = "") -> list[Declared]:
+    """Every leaf field of a (nested) config with its tags (untagged fields get an empty `Setting`);
+    defaults are those of `cls_or_cfg()` (an experiment's own, e.g. its train.steps)."""
+    cfg = cls_or_cfg() if isinstance(cls_or_cfg, type) else cls_or_cfg
+    hints = typing.get_type_hints(type(cfg))
+    out = []
+    for f in dataclasses.fields(cfg):
+        value = getattr(cfg, f.name)
+        if dataclasses.is_dataclass(hints[f.name]):
+            out += declared(value, f"{prefix}{f.name}.")
+        else:
+            out.append(Declared(f"{prefix}{f.name}", hints[f.name], value, f.metadata.get(SETTING, Setting())))
+    return out
 
 
 def to_dict(cfg: Any) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 
@@ -34,3 +35,17 @@ def not_a_file(path: str | Path, missing: str, give: str) -> str:
     '/ is a folder; give a config file (.toml)'
     """
     return f"{path} is a folder; give {give}" if Path(path).is_dir() else f"{missing}: {path}"
+
+
+def quoted(value, limit: int = 40, bare: bool = False) -> str:
+    """A user's value as a message quotes it back: text in quotes, cut after `limit` characters (saying how
+    long it was); other JSON values as JSON writes them. `bare`: text without the quotes (a field's name).
+
+    >>> quoted("oil"), quoted(True), quoted(16.0), quoted("x" * 50, limit=3), quoted("a.b", bare=True)
+    ("'oil'", 'true', '16.0', "'xxx'... (50 characters)", 'a.b')
+    """
+    if not isinstance(value, str):
+        return json.dumps(value)
+    cut = value[:limit]
+    text = cut if bare else repr(cut)
+    return text if len(value) <= limit else f"{text}... ({len(value)} characters)"

@@ -9,6 +9,7 @@ from .. import config as C
 from ..errors import UserError
 from ..training.distributed import launch_rank
 from ..training.loop import TrainingInterrupted
+from ..training.tasks import families
 
 
 def register(sub, parents) -> None:
@@ -29,22 +30,33 @@ def register(sub, parents) -> None:
                         "--run-path option swallows --run)")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in this folder exactly")
     p.add_argument("--config", metavar="FILE.toml", help="config file (sections data, model, gan, train)")
-    p.add_argument("--preset", help="network size: tiny (laptop CPU), small, base (GPU)")
-    p.add_argument("--arch", help="lite (default, data-efficient) or dcgan (classic baseline)")
-    p.add_argument("--resolution", type=int, metavar="PX", help="image size: 32, 64, 128, 256, ...")
-    p.add_argument("--bars", type=int, metavar="2|16", help="music: melody length in bars (2: flat decoder, "
-                   "16: hierarchical)")
-    p.add_argument("--batch-size", type=int, metavar="N")
-    p.add_argument("--steps", type=int, metavar="N", help="total optimizer steps of the run")
-    p.add_argument("--device", help="auto (default), cpu, cuda, cuda:N, mps")
+    for flag, (d, fams) in flag_settings().items():
+        only = "" if len(fams) == len(families()) else f"{'/'.join(fams)}: "
+        p.add_argument(flag, type=d.type, metavar=d.tag.metavar, help=f"{only}{d.tag.help} (sets {d.key})")
     p.set_defaults(func=run, accepts_overrides=True)
 
 
+def flag_settings() -> dict[str, tuple[C.Declared, list[str]]]:
+    """`artforge train`'s own options: every setting tagged with a `flag`, in any family, as
+    flag -> (its setting, the families that have it). A flag names the same key in every family."""
+    out: dict[str, tuple[C.Declared, list[str]]] = {}
+    for name, fam in families().items():
+        for d in C.declared(fam.experiment):
+            if d.tag.flag:
+                seen, fams = out.setdefault(d.tag.flag, (d, []))
+                if seen.key != d.key:
+                    raise TypeError(f"{d.tag.flag} names {seen.key} in {fams[0]} but {d.key} in {name}")
+                fams.append(name)
+    return out
+
+
+def _dest(flag: str) -> str:
+    return flag.lstrip("-").replace("-", "_")
+
+
 def _flag_overrides(args) -> list[str]:
-    pairs = {"model.preset": args.preset, "model.arch": args.arch, "data.resolution": args.resolution,
-             "data.bars": args.bars,
-             "train.batch_size": args.batch_size, "train.steps": args.steps, "train.device": args.device}
-    return [f"{k}={v}" for k, v in pairs.items() if v is not None]
+    return [f"{d.key}={getattr(args, _dest(flag))}" for flag, (d, _) in flag_settings().items()
+            if getattr(args, _dest(flag)) is not None]
 
 
 def monitors(exp, run_dir: Path) -> list:
@@ -64,7 +76,6 @@ SIGNAL_EXIT = {"SIGINT": 130, "SIGTERM": 143}
 
 def run(args) -> int:
     from ..training.run import absolute_data_paths, check_new_run, resume_experiment
-    from ..training.tasks import families
 
     fams = families()
     words = list(args.words) + list(getattr(args, "overrides", []))
@@ -75,7 +86,8 @@ def run(args) -> int:
         if plain or args.run:
             raise UserError("--resume RUN_DIR takes no family, data folder or --run; only --steps N and "
                             "key=value settings such as train.steps (data.path=DIR when the images moved)")
-        if args.config or args.preset or args.arch or args.resolution or args.batch_size or args.bars:
+        fixed = [flag for flag, (d, _) in flag_settings().items() if not d.tag.resume]
+        if args.config or any(getattr(args, _dest(flag)) is not None for flag in fixed):
             raise UserError("--resume keeps the run's config; only --steps, --device, train.* "
                             "logging/checkpoint settings and data.path (the same images, moved) may change")
         fam, exp, state = resume_experiment(Path(args.resume), fams,

@@ -28,6 +28,7 @@ from typing import Union
 
 from tqdm.auto import tqdm
 
+from ..config import setting
 from ..errors import DataError
 from . import images
 from .images import CROPS, BadImage, ImageInfo
@@ -47,13 +48,15 @@ MIN_TRAINING_IMAGES = 2
 class DataConfig:
     """Where the images are and how they become training tensors (the `[data]` config section)."""
 
-    path: str = "builtin"  # a folder, or "builtin" for the built-in landscapes
-    resolution: int = 64  # output px (square); a power of two in 16..1024
-    crop: str = "center"  # non-square policy: "center" | "random" | "pad"
-    background: str = "#ffffff"  # composited under alpha, and the pad colour
+    path: str = setting("builtin", resume=True,  # may move on resume: the images' hashes are checked
+                        help='a folder, or "builtin" for the built-in landscapes')
+    resolution: int = setting(64, studio=True, min=16, max=1024, flag="--resolution", metavar="PX",
+                              help="image size: 32, 64, 128, 256, ... (a power of two in 16..1024)")
+    crop: str = setting("center", studio=True, help='non-square policy: "center" | "random" | "pad"')
+    background: str = setting("#ffffff", studio=True, help="composited under alpha, and the pad colour")
     max_pixels: int = 50_000_000  # larger images are skipped as possible decompression bombs
     max_file_mb: float = 200.0  # larger files are skipped
-    hflip: bool = True  # random horizontal flip when batching
+    hflip: bool = setting(True, studio=True, help="random horizontal flip when batching")
     cache_dir: str = ""  # "" -> $ARTFORGE_CACHE_DIR, else ~/.cache/artforge
 
 

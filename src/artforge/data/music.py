@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..config import setting
 from ..errors import DataError
 from .check import BadFile, read_licence, require_folder, walk_folder
 from .corpus import CORPORA, corpus_manifest_files, load_corpus
@@ -37,12 +38,15 @@ MANIFEST_VERSION = 1
 class MusicDataConfig:
     """Where the melodies are and how they become training windows (the `[data]` section of music runs)."""
 
-    path: str = "builtin:folk"      # a folder of .mid/.midi files, or builtin:folk | builtin:chorales
-    bars: int = 2                   # window length: 2 or 16 bars of 16 sixteenth notes
-    hop_bars: int = 1               # windows start this many bars apart
-    transpose: int = 5              # random transposition of up to +-N semitones when batching (0 = off)
-    val_percent: float = 5.0        # tunes held out for validation
-    max_files: int = 0              # read only the first N files (quick tries); 0 = all
+    path: str = setting("builtin:folk", resume=True,  # may move on resume: the files' hashes are checked
+                        help="a folder of .mid/.midi files, or builtin:folk | builtin:chorales")
+    bars: int = setting(2, studio=True, min=2, max=16, flag="--bars", metavar="2|16",
+                        help="melody length in bars (2: flat decoder, 16: hierarchical)")
+    hop_bars: int = setting(1, studio=True, min=1, max=16, help="windows start this many bars apart")
+    transpose: int = setting(5, studio=True, max=12, help="random transposition of up to +-N semitones when "
+                                                          "batching (0 = off)")
+    val_percent: float = setting(5.0, studio=True, max=99, help="tunes held out for validation (percent)")
+    max_files: int = setting(0, studio=True, help="read only the first N files (quick tries); 0 = all")
     max_file_mb: float = 20.0       # larger MIDI files are skipped
     cache_dir: str = ""             # "" -> $ARTFORGE_CACHE_DIR, else ~/.cache/artforge
 

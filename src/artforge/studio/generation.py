@@ -15,7 +15,7 @@ from typing import Any, Callable
 import torch
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from ..errors import UserError
+from ..errors import UserError, quoted
 from ..models.pretrained import STARTER
 from ..pipelines import GeneratePipeline, Output, Pipeline
 from ..pipelines.base import latents
@@ -56,8 +56,7 @@ def check_generate(params: dict, where: str = "params") -> tuple[str, dict]:
         values = GenerateBody.model_validate(params).model_dump()
     except ValidationError as e:
         err = e.errors()[0]
-        field = ".".join(map(str, err["loc"]))
-        field = field if len(field) <= 40 else field[:40] + "..."
+        field = quoted(".".join(map(str, err["loc"])), bare=True)
         raise UserError(f"{where}.{field}: {err['msg']}") from None
     model = values.pop("model")
     return model, GeneratePipeline.resolve(**values, batch_size=1)

@@ -22,7 +22,8 @@ from tqdm import tqdm
 
 from ..errors import ConfigError
 from . import distributed as D
-from .interfaces import Callback, Phase, Task, TrainConfig, TrainingDiverged, TrainingInterrupted
+from .interfaces import (Callback, Phase, Task, TrainConfig, TrainingDiverged, TrainingInterrupted,
+                         check_train)
 from .precision import pick_device, pick_precision
 from .checkpoint import latest_checkpoint, rng_state, save_checkpoint, set_rng_state
 from .ema import EMA
@@ -60,10 +61,7 @@ class Loop:
 
     def __post_init__(self) -> None:
         cfg = self.config
-        if not isinstance(cfg.steps, int) or cfg.steps < 1:
-            raise ConfigError(f"train.steps={cfg.steps} must be at least 1 (the run's total of optimizer steps)")
-        if cfg.batch_size < 1:
-            raise ConfigError(f"train.batch_size={cfg.batch_size} must be at least 1 (images per optimizer step)")
+        check_train(cfg)                  # before any work; again below with the number of processes
         if cfg.threads > 0:
             torch.set_num_threads(cfg.threads)
         self.device = pick_device(cfg.device)
@@ -71,6 +69,7 @@ class Loop:
         if self.dist.enabled and self.device.type == "cuda":
             self.device = torch.device("cuda", self.dist.local_rank)
             torch.cuda.set_device(self.device)
+        check_train(cfg, self.dist.world)
         if cfg.init_from and self.fresh:
             self._init_from(cfg.init_from)
         self.amp_dtype = pick_precision(cfg.precision, self.device)
@@ -80,9 +79,6 @@ class Loop:
             m.to(self.device, memory_format=self.memory_format)
             D.broadcast_module(m, self.dist)
         self.micro = cfg.batch_size // (cfg.accumulate * self.dist.world)
-        if self.micro < 1 or self.micro * cfg.accumulate * self.dist.world != cfg.batch_size:
-            raise ConfigError(f"train.batch_size={cfg.batch_size} must be a multiple of train.accumulate="
-                              f"{cfg.accumulate} x {self.dist.world} process(es)")
         self.optimizers = {
             ph.name: torch.optim.Adam(self.task.modules[ph.module].parameters(), lr=ph.lr, betas=ph.betas)
             for ph in self.task.phases()
@@ -94,8 +90,6 @@ class Loop:
         torch.manual_seed(cfg.seed * 7919 + self.dist.rank)
         self.sampler = EpochSampler(len(self.data), cfg.seed, self.dist.rank, self.dist.world)
         self.data_generator = torch.Generator().manual_seed(cfg.seed * 104_729 + self.dist.rank)
-        if cfg.budget_clock not in ("wall", "cpu"):
-            raise ConfigError(f"train.budget_clock={cfg.budget_clock!r}: use wall or cpu")
         self.step, self.nimg, self.elapsed_s, self.cpu_s = 0, 0, 0.0, 0.0
         self.last_logs: dict[str, float] = {}
         self._stop: str | None = None

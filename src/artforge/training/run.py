@@ -27,12 +27,13 @@ from .checkpoint import latest_checkpoint, load_checkpoint
 
 TRAIN_FILE = "train.json"
 LOCK_FILE = ".lock"     # flock()ed by the one process training the run, for as long as it trains
-# Keys a resumed run may change: they steer how long and how chattily it runs, not what it computes.
-RESUMABLE_KEYS = {"train.steps", "train.log_every", "train.sample_every", "train.checkpoint_minutes",
-                  "train.checkpoint_every", "train.keep_checkpoints", "train.threads", "train.device",
-                  "train.budget_minutes", "eval.kid_every", "eval.kid_samples",
-                  # The data may move: every family checks the images' hashes against the run's manifest.
-                  "data.path"}
+
+
+def resumable_keys(experiment) -> set[str]:
+    """The keys a resumed run of `experiment` (a family's experiment dataclass) may change: those tagged
+    `resume` (artforge.config.setting). They steer how long and how chattily it runs, not what it computes;
+    the data path may move, since every family checks the files' hashes against the run's manifest."""
+    return {d.key for d in C.declared(experiment) if d.tag.resume}
 
 
 @dataclass
@@ -143,7 +144,7 @@ def check_new_run(run_dir: Path) -> None:
 
 
 def resume_experiment(run_dir: Path, families: dict[str, Family], overrides: list[str]):
-    """(family, experiment, checkpoint state) for `--resume`; overrides may only change RESUMABLE_KEYS."""
+    """(family, experiment, checkpoint state) for `--resume`; overrides may only change `resumable_keys`."""
     name, saved = read_train_file(run_dir)
     if name not in families:
         raise RunError(f"{run_dir} was trained by family '{name}', which this artforge does not know")
@@ -151,11 +152,12 @@ def resume_experiment(run_dir: Path, families: dict[str, Family], overrides: lis
     exp = C.from_dict(fam.experiment, saved, where=f" in {Path(run_dir) / TRAIN_FILE}")
     _locate_data(exp, Path(run_dir))
     new = C.apply_overrides(exp, overrides)
-    conflicts = {k: v for k, v in C.diff(exp, new).items() if k not in RESUMABLE_KEYS}
+    resumable = resumable_keys(fam.experiment)
+    conflicts = {k: v for k, v in C.diff(exp, new).items() if k not in resumable}
     if conflicts:
         k, (old, want) = next(iter(conflicts.items()))
         raise RunError(f"--resume cannot change {k} (run has {old!r}, asked {want!r}); "
-                       f"only {', '.join(sorted(RESUMABLE_KEYS))} may change; start a new run to change it")
+                       f"only {', '.join(sorted(resumable))} may change; start a new run to change it")
     found = latest_checkpoint(run_dir)
     if found is None:
         raise RunError(f"{run_dir} has no checkpoint to resume from; start it again with a new --run folder")

@@ -16,7 +16,7 @@ from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...data.images import BadImage, decode_image
-from ...errors import RecipeError, UserError
+from ...errors import RecipeError, UserError, quoted
 from ...provenance import build_recipe, read_recipe
 from ...provenance.recipe import RECIPE_KEY, dumps, redact
 from ..auth import User, editor, viewer
@@ -55,11 +55,6 @@ def _changeable(request: Request, aid: int, user: User) -> dict:
     return art
 
 
-def shown(text: str, limit: int = 40) -> str:
-    """A piece of a request quoted back in a message: never more than `limit` characters of it."""
-    return repr(text) if len(text) <= limit else repr(text[:limit]) + f"... ({len(text)} characters)"
-
-
 def _image_path(request: Request, art: dict) -> Path:
     path = request.app.state.studio.objects.path(art["sha256"])
     if not path.is_file():
@@ -77,7 +72,7 @@ def _utc(text: str | None, name: str) -> str | None:
     try:
         t = t.replace(tzinfo=dt.timezone.utc) if t.tzinfo is None else t.astimezone(dt.timezone.utc)
     except OverflowError:             # 9999-12-31T23:59:59-23:59 is past the last representable moment
-        raise UserError(f"{name}: {shown(text)} is out of range; give a time between the years 1 and 9999 "
+        raise UserError(f"{name}: {quoted(text)} is out of range; give a time between the years 1 and 9999 "
                         "in UTC") from None
     return t.isoformat(timespec="milliseconds")
 
@@ -162,7 +157,7 @@ def add_tags(aid: Id, body: Tags, request: Request, user: User = Depends(editor)
     tags = [t.strip() for t in body.tags]
     bad = [t for t in tags if not TAG.fullmatch(t)]
     if bad:
-        raise UserError(f"tags: {shown(bad[0])} is not a tag (1-40 characters, no commas or control characters)")
+        raise UserError(f"tags: {quoted(bad[0])} is not a tag (1-40 characters, no commas or control characters)")
     with request.app.state.studio.store.tx() as c:
         c.executemany("INSERT OR IGNORE INTO tags (artwork_id, tag) VALUES (?, ?)", [(aid, t) for t in tags])
     return _artwork(request, aid, user)
@@ -174,7 +169,7 @@ def remove_tag(aid: Id, tag: str, request: Request, user: User = Depends(editor)
     _changeable(request, aid, user)
     with request.app.state.studio.store.tx() as c:
         if c.execute("DELETE FROM tags WHERE artwork_id = ? AND tag = ?", (aid, tag)).rowcount == 0:
-            raise HTTPException(404, f"artwork {aid} has no tag {shown(tag)}")
+            raise HTTPException(404, f"artwork {aid} has no tag {quoted(tag)}")
     return _artwork(request, aid, user)
 
 

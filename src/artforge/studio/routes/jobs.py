@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response, StreamingResponse
@@ -18,7 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from ...errors import UserError
 from ..auth import User, editor, viewer
 from ..jobs import FINAL, MAX_STEPS, JobConflict
-from ..jobplan import UPLOAD_ID, JobForbidden
+from ...training.tasks import families
+from ..jobplan import UPLOAD_ID, JobForbidden, settings_json
 from ..store import now_iso
 from ..uploads import UploadTooLarge, unpack_zip
 
@@ -36,6 +37,8 @@ class NewJob(BaseModel):
                              "/api/uploads; an editor's own), 'builtin' (the built-in landscapes) or (owners "
                              "only) a folder inside the data dir")
     steps: int | None = Field(None, ge=1, le=MAX_STEPS, description="train: optimizer steps of the run")
+    family: str | None = Field(None, min_length=1, max_length=40, description="train: the model family, gan "
+                               "(default), music or style; its settings: GET /api/train/settings?family=...")
     params: dict[str, bool | int | float | str] = Field(
         default_factory=dict, max_length=64,
         description="train: config settings, e.g. {\"resolution\": 32, \"batch_size\": 8, \"gan.lr_g\": 0.0002}; "
@@ -105,15 +108,23 @@ def new_job(body: NewJob, request: Request, user: User = Depends(editor)) -> dic
     time)."""
     queue = _queue(request)
     if body.kind == "generate":
-        if body.name is not None or body.data is not None or body.steps is not None:
-            raise UserError("kind generate: give only params (model, n, seed, truncation, no_copies); name, data "
-                            "and steps are for train jobs")
+        if any(getattr(body, k) is not None for k in ("name", "data", "steps", "family")):
+            raise UserError("kind generate: give only params (model, n, seed, truncation, no_copies); name, data, "
+                            "steps and family are for train jobs")
         return as_seen_by(user, queue.submit_generate(user.id, body.params))
     missing = [k for k in ("name", "data", "steps") if getattr(body, k) is None]
     if missing:
         raise UserError(f"{missing[0]}: a train job needs name, data and steps")
     return as_seen_by(user, _conflict(queue.submit_train, user.id, body.name, body.data, body.steps, body.params,
-                                      user.can("owner")))
+                                      user.can("owner"), body.family or "gan"))
+
+
+@router.get("/api/train/settings")
+def train_settings(family: Annotated[str, Query(max_length=40, description="gan, music or style")] = "gan",
+                   user: User = Depends(viewer)) -> dict:
+    """The settings a training job of `family` may change (its params): each with its key, type (bool, int,
+    float, str), default, range and help, as the family's config declares them; and the families there are."""
+    return {"family": family, "families": list(families()), "settings": settings_json(family)}
 
 
 @router.get("/api/jobs")

@@ -13,48 +13,60 @@ from typing import Callable, Sequence
 import torch
 
 from ... import __version__
+from ...config import setting
 from ...data import DataConfig, load_dataset
-from ...data.check import MIN_TRAINING_IMAGES
+from ...data.check import MIN_TRAINING_IMAGES, check_config
 from ...errors import ConfigError, DataError, RunError
 from ...losses.adversarial import D_LOSSES, G_LOSSES, r1_penalty
-from ...models import ARCHS, PRESETS, build_discriminator, build_generator
+from ...models import ARCHS, PRESETS, build_discriminator, build_generator, make_config
 from ..augment import AdaptiveAugment, diff_augment
 from ..callbacks import ExportWeights, MetricsLog, SampleGrid
+from ..interfaces import check_train
 from ..loop import Callback, Loop, Phase, TrainConfig
 from ..run import run_loop
 
 
 @dataclass
 class GANModelConfig:
-    arch: str = "lite"              # lite (default, data-efficient) | dcgan (the classic baseline)
-    preset: str = "tiny"            # tiny (laptop CPU) | small | base (GPU)
-    z_dim: int = 0                  # 0 = the preset's value
-    g_channels: int = 0
-    d_channels: int = 0
-    max_channels: int = 0
+    arch: str = setting("lite", studio=True, flag="--arch",
+                        help="lite (default, data-efficient) or dcgan (classic baseline)")
+    preset: str = setting("tiny", studio=True, flag="--preset",
+                          help="network size: tiny (laptop CPU), small, base (GPU)")
+    z_dim: int = setting(0, studio=True, help="latent size; 0 = the preset's value")
+    g_channels: int = setting(0, studio=True, help="generator width; 0 = the preset's")
+    d_channels: int = setting(0, studio=True, help="discriminator width; 0 = the preset's")
+    max_channels: int = setting(0, studio=True, help="widest layer; 0 = the preset's")
 
 
 @dataclass
 class GANLossConfig:
-    loss: str = "auto"              # hinge | nonsaturating | auto (hinge for lite, nonsaturating for dcgan)
-    augment: str = "auto"           # comma list of color,translation,cutout | none | auto (all for lite, none for dcgan)
-    ada: bool = True                # adapt the augmentation probability to D's overfitting (else fixed aug_p)
-    aug_p: float = 0.0              # starting (or fixed) augmentation probability
-    ada_target: float = 0.6         # target E[sign(D(real))]
-    ada_kimg: float = 20.0          # how fast p may move: from 0 to 1 in this many thousand images
-    r1_gamma: float = 0.0           # R1 weight; 0 = off (lite's D is spectrally normalised)
-    r1_every: int = 16              # lazy R1: every N steps, scaled up by N
-    lr_g: float = 0.0               # 0 = the architecture's: 4e-4 for lite, 2e-4 for dcgan (LITE_LR)
-    lr_d: float = 0.0
-    beta1: float = 0.5
-    beta2: float = 0.999
+    loss: str = setting("auto", studio=True,
+                        help="hinge | nonsaturating | auto (hinge for lite, nonsaturating for dcgan)")
+    augment: str = setting("auto", studio=True, help="comma list of color,translation,cutout | none | auto (all "
+                                                     "for lite, none for dcgan)")
+    ada: bool = setting(True, studio=True, help="adapt the augmentation probability to D's overfitting (else "
+                                                "fixed aug_p)")
+    aug_p: float = setting(0.0, studio=True, max=1, help="starting (or fixed) augmentation probability")
+    ada_target: float = setting(0.6, studio=True, max=1, help="target E[sign(D(real))]")
+    ada_kimg: float = setting(20.0, studio=True, min=0.001, help="how fast p may move: from 0 to 1 in this many "
+                                                                 "thousand images")
+    r1_gamma: float = setting(0.0, studio=True, help="R1 weight; 0 = off (lite's D is spectrally normalised)")
+    r1_every: int = setting(16, studio=True, help="lazy R1: every N steps, scaled up by N")
+    # Adam needs beta < 1, and a rate above 1 only makes the first step overflow.
+    lr_g: float = setting(0.0, studio=True, max=1, help="G's learning rate; 0 = the architecture's: 4e-4 for "
+                                                        "lite, 2e-4 for dcgan (LITE_LR)")
+    lr_d: float = setting(0.0, studio=True, max=1, help="D's learning rate; 0 = the architecture's")
+    beta1: float = setting(0.5, studio=True, max=0.9999, help="Adam's beta1")
+    beta2: float = setting(0.999, studio=True, max=0.9999, help="Adam's beta2")
 
 
 @dataclass
 class GANEvalConfig:
-    kid_every: int = 500            # KID_effnet on a fixed sample set every N steps (and at the end); 0 = off
-    kid_samples: int = 256          # generated images per evaluation (a few hundred: cheap, error bars shown)
-    keep_best: bool = True          # keep the model with the lowest KID_effnet in best/
+    kid_every: int = setting(500, studio=True, resume=True, help="KID_effnet on a fixed sample set every N steps "
+                                                                 "(and at the end); 0 = off")
+    kid_samples: int = setting(256, studio=True, resume=True, help="generated images per evaluation (a few "
+                                                                   "hundred: cheap, error bars shown)")
+    keep_best: bool = setting(True, studio=True, help="keep the model with the lowest KID_effnet in best/")
 
 
 def _train_defaults() -> TrainConfig:
@@ -112,6 +124,15 @@ def resolved_loss(exp: GANExperiment) -> tuple[str, str]:
     if loss not in D_LOSSES:
         raise ConfigError(f"gan.loss='{loss}' is not known; choose one of: auto, {', '.join(D_LOSSES)}")
     return loss, "" if aug in ("none", "") else aug
+
+
+def check(exp: GANExperiment) -> None:
+    """Refuse now, in the trainer's words, a setting training would refuse at its start (the data aside)."""
+    check_config(exp.data)
+    make_config(exp.model.arch, network_config(exp))
+    resolved_loss(exp)
+    resolved_lr(exp)
+    check_train(exp.train)
 
 
 class GANTask:

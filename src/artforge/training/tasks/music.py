@@ -20,50 +20,58 @@ import torch
 import torch.nn.functional as F
 
 from ... import __version__
-from ...config import from_dict, to_dict
+from ...config import from_dict, setting, to_dict
 from ...data.melody import ATTRIBUTES, STEPS_PER_BAR, attribute_values
-from ...data.music import MelodySplit, MusicDataConfig, load_melodies
+from ...data.music import MelodySplit, MusicDataConfig, check_music_config, load_melodies
 from ...errors import ConfigError, RunError
 from ...io.weights import save_weights
-from ...metrics.melody import reconstruction
 from ...models.musicvae import MusicVAE, MusicVAEConfig, SegmentVAE, SegmentVAEConfig
 from ...io.weights import CONFIG_NAME, load_config
 from ...models.pretrained import from_pretrained, resolve_model_dir
+from ...ops.melody import reconstruction
 from ..callbacks import ExportWeights, MetricsLog
+from ..interfaces import check_train
 from ..loop import Callback, Loop, Phase, TrainConfig
 from ..run import run_loop
 
 
 @dataclass
 class MusicModelConfig:
-    decoder: str = "auto"           # auto (flat for 2 bars, segments for longer) | flat | hierarchical | segments
-    embed_dim: int = 64
-    enc_hidden: int = 128
-    z_dim: int = 0                  # 0 = 128 for 2 bars, 256 for 16 bars
-    dec_hidden: int = 256
-    dec_layers: int = 0             # 0 = 2 for 2 bars, 1 for 16 (a bar's 16 steps need less; 1.7x faster)
-    conductor_hidden: int = 256
-    conductor_dim: int = 128
-    encoder_pool: str = "auto"      # hierarchical: z from every bar's summary ("bars", default) or the last states
+    decoder: str = setting("auto", studio=True, help="auto (flat for 2 bars, segments for longer) | flat | "
+                                                     "hierarchical | segments")
+    embed_dim: int = setting(64, studio=True, min=1, help="token embedding size")
+    enc_hidden: int = setting(128, studio=True, min=1, help="encoder LSTM width")
+    z_dim: int = setting(0, studio=True, help="latent size; 0 = 128 for 2 bars, 256 for 16 bars")
+    dec_hidden: int = setting(256, studio=True, min=1, help="decoder LSTM width")
+    dec_layers: int = setting(0, studio=True, help="decoder LSTM layers; 0 = 2 for 2 bars, 1 for 16 (a bar's 16 "
+                                                   "steps need less; 1.7x faster)")
+    conductor_hidden: int = setting(256, studio=True, min=1, help="hierarchical: the conductor's LSTM width")
+    conductor_dim: int = setting(128, studio=True, min=1, help="hierarchical: the conductor's output size")
+    encoder_pool: str = setting("auto", studio=True, help='hierarchical: z from every bar\'s summary ("bars", '
+                                                          'default) or the last states')
     segment_model: str = "starter:melody-2bar"  # segments: the trained 2-bar model (run or starter) that plays them
-    top_hidden: int = 512           # segments: width of the encoder over segment latents and of the conductor
+    top_hidden: int = setting(512, studio=True, min=1, help="segments: width of the encoder over segment latents "
+                                                            "and of the conductor")
 
 
 @dataclass
 class VAELossConfig:
-    lr: float = 1e-3
-    beta: float = 0.2               # weight of the KL term once warmed up
-    kl_warmup: int = 1000           # steps over which beta rises from 0
-    free_bits: float = 0.0          # nats of KL per melody left unpenalised; 0 = 48 for 2 bars, 256 for 16
-                                    # (hierarchical), 1024 for segments
-    sampling_max: float = 0.5       # scheduled sampling: final probability of reading the model's own token
-    sampling_rampup: int = 2000     # steps over which it rises from 0 (0 = pure teacher forcing)
+    lr: float = setting(1e-3, studio=True, max=1, help="Adam's learning rate")
+    beta: float = setting(0.2, studio=True, help="weight of the KL term once warmed up")
+    kl_warmup: int = setting(1000, studio=True, help="steps over which beta rises from 0")
+    free_bits: float = setting(0.0, studio=True, help="nats of KL per melody left unpenalised; 0 = 48 for 2 bars, "
+                                                      "256 for 16 (hierarchical), 1024 for segments")
+    sampling_max: float = setting(0.5, studio=True, max=1, help="scheduled sampling: final probability of reading "
+                                                                "the model's own token")
+    sampling_rampup: int = setting(2000, studio=True, help="steps over which it rises from 0 (0 = pure teacher "
+                                                           "forcing)")
 
 
 @dataclass
 class MusicEvalConfig:
-    every: int = 500                # held-out reconstruction accuracy every N steps (and at the end); 0 = off
-    melodies: int = 512             # held-out windows used for it
+    every: int = setting(500, studio=True, help="held-out reconstruction accuracy every N steps (and at the end); "
+                                                "0 = off")
+    melodies: int = setting(512, studio=True, min=1, help="held-out windows used for it")
 
 
 def _train_defaults() -> TrainConfig:
@@ -118,6 +126,13 @@ def segment_config(name: str) -> MusicVAEConfig:
         raise ConfigError(f"model.segment_model={name} is not a flat (2-bar) music model; train one with: "
                           "artforge train music DIR --run RUN --bars 2")
     return from_dict(MusicVAEConfig, config["model"])
+
+
+def check(exp: MusicExperiment) -> None:
+    """Refuse now, in the trainer's words, a setting training would refuse at its start (the data aside)."""
+    check_music_config(exp.data)
+    network_config(exp)
+    check_train(exp.train)
 
 
 def free_bits(exp: MusicExperiment) -> float:

@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 
 from ... import __version__
-from ...config import to_dict
+from ...config import setting, to_dict
 from ...data.images import BadImage, decode_image
 from ...data.styles import photo_paths, style_images
 from ...errors import ConfigError, DataError
@@ -42,6 +42,7 @@ from ...losses.style import content_loss, gram, mean_std, statistics_loss, tv_lo
 from ...models.stylenet import (AdaINConfig, StyleDecoder, TransformConfig, TransformNet, stylize_features,
                                 style_code)
 from ..callbacks import ExportWeights, MetricsLog, SampleGrid
+from ..interfaces import check_train
 from ..loop import Callback, Loop, Phase, TrainConfig
 from ..run import run_loop
 
@@ -54,29 +55,33 @@ MAX_LONG_PX = 768          # images are kept in memory with at most this long si
 
 @dataclass
 class StyleDataConfig:
-    path: str = "builtin"           # the style: an image file (fast network) | builtin | a folder (arbitrary)
+    path: str = setting("builtin", resume=True,  # may move on resume: the images' hashes are checked
+                        help="the style: an image file (fast network) | builtin | a folder (arbitrary)")
     content: str = "builtin"        # content photographs: builtin | a folder
-    px: int = 256                   # training crop size
-    styles: int = 420               # arbitrary, builtin: how many procedural styles are generated
-    items: int = 4096               # content crops per epoch (an epoch is a bookkeeping unit here)
+    px: int = setting(256, studio=True, min=16, max=2048, help="training crop size")
+    styles: int = setting(420, studio=True, min=1, help="arbitrary, builtin: how many procedural styles are "
+                                                        "generated")
+    items: int = setting(4096, studio=True, min=1, help="content crops per epoch (an epoch is a bookkeeping "
+                                                        "unit here)")
 
 
 @dataclass
 class StyleModelConfig:
-    kind: str = "auto"              # auto (by data.path) | arbitrary | fast
+    kind: str = setting("auto", studio=True, help="auto (by data.path) | arbitrary | fast")
     widths: tuple[int, ...] = ()    # () = the kind's default: arbitrary 32,64,128 (decoder at strides 2, 4, 8);
                                     # fast 16,32,64 (at full size, /2, /4)
-    res_blocks: int = 5             # fast only
-    deep_convs: int = 2             # arbitrary only: 3x3 convolutions at stride 8
+    res_blocks: int = setting(5, studio=True, max=64, help="fast only: residual blocks")
+    deep_convs: int = setting(2, studio=True, max=8, help="arbitrary only: 3x3 convolutions at stride 8")
 
 
 @dataclass
 class StyleLossConfig:
-    lr: float = 1e-3
-    content_weight: float = 1.0
-    style_weight: float = 5.0
-    tv_weight: float = 0.0
-    content_levels: str = "all"     # arbitrary: content loss at every AdaIN level (all) or the deepest only (deep)
+    lr: float = setting(1e-3, studio=True, max=1, help="Adam's learning rate")
+    content_weight: float = setting(1.0, studio=True, help="weight of the content loss")
+    style_weight: float = setting(5.0, studio=True, help="weight of the style loss")
+    tv_weight: float = setting(0.0, studio=True, help="weight of the total variation loss")
+    content_levels: str = setting("all", studio=True, help="arbitrary: content loss at every AdaIN level (all) or "
+                                                           "the deepest only (deep)")
 
 
 def _train_defaults() -> TrainConfig:
@@ -104,6 +109,12 @@ def kind_of(exp: StyleExperiment) -> str:
     if k == "auto":
         return "fast" if Path(exp.data.path).is_file() else "arbitrary"
     return k
+
+
+def check(exp: StyleExperiment) -> None:
+    """Refuse now, in the trainer's words, a setting training would refuse at its start (the data aside)."""
+    kind_of(exp)
+    check_train(exp.train)
 
 
 # -- data ------------------------------------------------------------------------------------------
