@@ -41,7 +41,8 @@ def test_adain_gives_the_style_statistics_to_every_channel():
 
 
 def test_decoder_with_adain_folded_into_its_input_convolutions_equals_adain_then_decoder(monkeypatch):
-    from artforge.models import fused, stylenet
+    from artforge.models import stylenet
+    from artforge.ops import fused
 
     torch.manual_seed(0)
     dec = StyleDecoder(AdaINConfig(widths=(8, 8, 16), deep_convs=1)).eval()

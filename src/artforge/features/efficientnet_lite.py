@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..models.fused import conv_act
+from ..ops.fused import conv_act
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class SameConv(nn.Conv2d):
 
 def zero_pad(x: torch.Tensor, pads: list[int]) -> torch.Tensor:
     """F.pad(x, pads) with zeros, in x's memory format, writing each element once: F.pad fills the whole
-    new tensor before copying x in, which at stride 2 of a big picture cost 3x the copy.
+    new tensor before copying x in, which at stride 2 of a big picture costs more than the copy itself.
 
     >>> x = torch.rand(1, 2, 3, 4)
     >>> torch.equal(zero_pad(x, [0, 1, 1, 2]), F.pad(x, [0, 1, 1, 2]))
@@ -132,9 +132,9 @@ def fold_batchnorm(net: EfficientNetLite0) -> EfficientNetLite0:
     In eval mode BN is the affine map y = (x - mean) · g / sqrt(var + eps) + b per channel, so
     conv → BN equals one convolution with weights W · s and bias b - mean · s (s = g / sqrt(var + eps)).
     The copy keeps the module layout (each BN becomes an Identity), so `FeatureTaps` reads it unchanged;
-    it gives the same activations up to float rounding and runs about 2x faster on a CPU, where an
+    it gives the same activations up to float rounding and runs faster on a CPU (docs/benchmarks.md), where an
     unfused BN's extra pass over memory costs as much as the 1x1 convolution before it. The ReLU6 after
-    it is fused too (`models/fused.py`) when no gradient is asked for.
+    it is fused too (`ops/fused.py`) when no gradient is asked for.
     """
     import copy
 

@@ -7,7 +7,7 @@
   Unlike the original (one AdaIN at VGG's relu4_1, a nine-layer decoder), AdaIN is applied at three
   scales (strides 2, 4 and 8) and the decoder adds each one in on its way up, U-Net fashion: the shallow
   levels carry the photograph's edges and the style's fine texture, the deep one its composition; the
-  decoder is small enough for a 512 px picture in well under 0.1 s on a laptop CPU.
+  decoder is small enough for a 512 px picture in a fraction of a second on a laptop CPU.
 - `TransformNet` (Johnson, Alahi & Fei-Fei 2016, "Perceptual Losses for Real-Time Style Transfer", with
   upsample-then-convolve against checkerboards, Odena et al. 2016): one network per style, trained
   once, applied to pictures of any size.
@@ -25,8 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..losses.style import grid_subsample, mean_std
-from .fused import conv_act
+from ..ops.fused import conv_act
+from ..ops.stats import grid_subsample, mean_std
 
 
 @dataclass

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import torch
 
-from ..losses.style import grid_subsample
+from ..ops.stats import grid_subsample
 
 # ITU-R BT.601 full range (what JPEG and Pillow's "YCbCr" use), with Cb, Cr centred on 0.5
 _RGB_TO_YCBCR = torch.tensor([[0.299, 0.587, 0.114],
