@@ -6,7 +6,7 @@ that a WAV always comes out. Output is mono 16-bit PCM, peak-normalised to -1 dB
 the last note can ring out.
 
 >>> import tempfile, pathlib, wave
->>> from artforge.data.melody import Note
+>>> from artforge.io.notes import Note
 >>> path = pathlib.Path(tempfile.mkdtemp()) / "a4.wav"
 >>> render_wav([Note(69, 0, 8)], path, synth="builtin", sample_rate=8000)
 'builtin'
@@ -24,10 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data.melody import STEPS_PER_QUARTER, events_to_notes
 from ..errors import UserError
 from .atomic import atomic_save
 from .midi import as_event_arrays
+from .notes import STEPS_PER_QUARTER, events_to_notes
 
 SYNTHS = ("auto", "tinysoundfont", "fluidsynth", "builtin")
 TAIL_S = 0.5            # after the melody ends, for the release of the last note

@@ -4,7 +4,7 @@ One conductor track (name, tempo, 4/4, the recipe) and one track per melody, eac
 that melodies written side by side never cut each other's notes short. Times are whole 16th-note steps.
 
 >>> import tempfile, pathlib, numpy as np
->>> from artforge.data.melody import Note, notes_to_events
+>>> from artforge.io.notes import Note, notes_to_events
 >>> path = pathlib.Path(tempfile.mkdtemp()) / "tune.mid"
 >>> _ = write_midi(notes_to_events([Note(60, 0, 4), Note(64, 4, 8)], 16), path, recipe_text='{"a":1}')
 >>> read_recipe_text(path)
@@ -21,10 +21,9 @@ from typing import Iterable
 import mido
 import numpy as np
 
-from ..data.melody import N_CLASSES, NO_EVENT, NOTE_OFF, STEPS_PER_QUARTER, Note
-from ..data.melody import events_to_notes, notes_to_events
 from ..errors import RecipeError, UserError
 from .atomic import atomic_save
+from .notes import N_CLASSES, NO_EVENT, NOTE_OFF, STEPS_PER_QUARTER, Note, events_to_notes, notes_to_events
 
 # The text event that carries the recipe starts with this, so it is found among other text events.
 RECIPE_PREFIX = "artforge.recipe:"

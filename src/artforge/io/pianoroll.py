@@ -6,7 +6,7 @@ numbered and drawn darker than beats. All rows share one pitch range so that row
 pyplot, so nothing leaks into (or from) anyone else's plots.
 
 >>> import tempfile, pathlib
->>> from artforge.data.melody import Note
+>>> from artforge.io.notes import Note
 >>> path = pathlib.Path(tempfile.mkdtemp()) / "roll.png"
 >>> piano_roll([[Note(60, 0, 4), Note(64, 4, 8)]], path, titles=["a tune"]).name
 'roll.png'
@@ -24,9 +24,9 @@ from matplotlib.patches import FancyBboxPatch
 from PIL import Image
 
 from .. import __version__
-from ..data.melody import STEPS_PER_QUARTER, events_to_notes
 from .images import save_png
 from .midi import as_event_arrays
+from .notes import STEPS_PER_QUARTER, events_to_notes
 
 # The same key as provenance.recipe.RECIPE_KEY (io sits below provenance, so it cannot import it);
 # tests read the PNG back with provenance.read_recipe, which keeps the two in step.
