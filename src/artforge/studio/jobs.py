@@ -43,7 +43,7 @@ from typing import Callable
 
 from ..errors import UserError
 from ..training.checkpoint import latest_checkpoint
-from .jobplan import check_train_config, resolve_data, train_overrides
+from .jobplan import plan_train
 from .models import RUN_NAME, ModelLibrary, NotFound, PathRefused, inside
 from .settings import StudioSettings
 from .store import Store, now_iso
@@ -192,20 +192,20 @@ class JobQueue:
         return row
 
     def submit_train(self, author: int, name: str, data: str, steps: int, params: dict,
-                     folders: bool = False) -> dict:
+                     folders: bool = False, family: str = "gan") -> dict:
         """Queue a training run into DATA_DIR/runs/NAME (checked now, so a bad setting is a 4xx, not a
         failed job a minute later). `data` is 'builtin' or an upload of `author`'s; with `folders` (an
-        owner's job) any upload or a folder of the data dir."""
+        owner's job) any upload or a folder of the data dir. `family`: gan, music or style."""
         if not isinstance(name, str) or not RUN_NAME.fullmatch(name) or name == "starter":
             raise PathRefused(f"name {name!r}: 1-100 letters, digits, '.', '_' or '-', starting with a letter or "
                               "digit (and not 'starter')")
         run_dir = inside(self.settings.runs_dir, name)
         if not 1 <= steps <= MAX_STEPS:
             raise UserError(f"steps: {steps} is out of range [1, {MAX_STEPS}]")
-        data_path = resolve_data(self.settings, self.store, data, author, folders)
-        overrides = train_overrides(params, steps, self.library)
-        check_train_config(data_path, steps, overrides)
-        spec = {"data": data, "data_path": data_path, "steps": steps, "params": params, "overrides": overrides}
+        data_path, overrides = plan_train(family, self.settings, self.store, self.library, data, params, steps,
+                                          author, folders)
+        spec = {"family": family, "data": data, "data_path": data_path, "steps": steps, "params": params,
+                "overrides": overrides}
         with self._lock, self.store.tx() as c:
             taken = c.execute("SELECT id FROM jobs WHERE name = ?", (name,)).fetchone()
             if taken is not None or run_dir.exists():
@@ -386,7 +386,8 @@ class JobQueue:
             return [*base, "--resume", str(run_dir), "--steps", str(spec["steps"]), "--quiet", *threads]
         if run_dir.exists():        # a start that never reached a checkpoint: this job's own folder, begin again
             shutil.rmtree(run_dir)
-        return [*base, "gan", spec["data_path"], "--run", str(run_dir), "--steps", str(spec["steps"]), "--quiet",
+        return [*base, spec.get("family", "gan"), spec["data_path"], "--run", str(run_dir), "--steps",
+                str(spec["steps"]), "--quiet",
                 *spec["overrides"], f"train.device={self.settings.device}", *threads]
 
     def _run(self, job, lane: _Lane) -> None:
