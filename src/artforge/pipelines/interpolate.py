@@ -6,23 +6,15 @@ import torch
 
 from ..errors import UserError
 from ..io.images import to_pil
-from .base import Output, Param, Pipeline, latents, slerp
+from .base import Output, Pipeline, latents, slerp
+from .specs import INTERPOLATE
 
 
 class InterpolatePipeline(Pipeline):
     """`frames` frames that pass through each seed's image in order (and back to the first with `loop`)."""
 
-    name = "interpolate"
     needs_gan = True
-    help = "an animation that morphs between the images of several seeds"
-    params = (
-        Param("seeds", "ints", [1, 2, 3], "seeds to pass through, e.g. 1,2,3", 0, 2**31 - 1),
-        Param("frames", "int", 60, "number of frames", 2, 10000),
-        Param("loop", "bool", False, "return to the first seed so the animation loops seamlessly"),
-        Param("truncation", "float", 1.0, "shrink latents toward the mean", 0.0, 2.0),
-        Param("fps", "int", 24, "frames per second of the animation", 1, 60),
-        Param("batch_size", "int", 16, "frames per forward pass", 1, 512),
-    )
+    spec = INTERPOLATE
 
     def path(self, seeds: list[int], frames: int, loop: bool) -> torch.Tensor:
         """(frames, z_dim) latents along the slerp path through the seeds' latents."""
@@ -60,4 +52,7 @@ class InterpolatePipeline(Pipeline):
 
     def replay(self, recipe: dict) -> Output:
         out = self.animate(**self.replay_params(recipe))
+        frame = recipe["params"].get("frame")              # one frame kept as a picture (the studio's morphs)
+        if type(frame) is int and 0 <= frame < len(out.images):
+            return Output([out.images[frame]], [recipe])
         return Output(out.images, [recipe], kind="animation")

@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from ..errors import ConfigError
 from . import distributed as D
-from .interfaces import (Callback, Phase, Task, TrainConfig, TrainingDiverged, TrainingInterrupted,
+from .interfaces import (Callback, Phase, Task, TrainConfig, TrainData, TrainingDiverged, TrainingInterrupted,
                          check_train)
 from .precision import pick_device, pick_precision
 from .checkpoint import latest_checkpoint, rng_state, save_checkpoint, set_rng_state
@@ -49,7 +49,7 @@ def duration(seconds: float) -> str:
 @dataclass
 class Loop:
     task: Task
-    data: object                      # has __len__ and batch(indices, generator) -> (B, ...) tensor
+    data: TrainData
     config: TrainConfig
     run_dir: Path
     callbacks: list[Callback] = field(default_factory=list)
@@ -305,7 +305,12 @@ class Loop:
             rec["ranks_in_sync"] = all(D.params_agree(m, self.dist, self.device) for m in self.task.modules.values())
         self.last_logs = rec
         bar.set_postfix({k: f"{v:.3g}" for k, v in rec.items() if k.startswith(("loss", "aug"))})
-        self._each_callback("on_log", rec)
+        self.log(rec)
+
+    def log(self, record: dict) -> None:
+        """Hand a record (step, kimg and figures) to every callback's `on_log`: metrics.jsonl, TensorBoard.
+        Callbacks log what they measure (KID, held-out accuracy) through here, beside the losses."""
+        self._each_callback("on_log", record)
 
     def _say_estimate(self, seconds: list[float]) -> None:
         """One line, a few steps in: how long the rest takes at the pace of those steps (the first step,

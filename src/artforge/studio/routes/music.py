@@ -25,7 +25,7 @@ from ...provenance.recipe import dumps, redact
 from ..auth import User, editor, viewer
 from ..melodies import Melody, MusicModels, keep, melody_from_upload, melody_of
 from ..objects import MEDIA_KINDS, media_store
-from .create import params_model
+from .create import parent_artworks, params_model
 from .gallery import content_keyed
 
 router = APIRouter(tags=["music"])
@@ -65,16 +65,6 @@ def _at_most(request: Request, name: str, value: int) -> None:
     limit = min(MAX_MELODIES, request.app.state.studio.settings.max_images_per_request)
     if value > limit:
         raise UserError(f"{name}: the studio makes at most {limit} melodies per request, got {value}")
-
-
-def _parents(request: Request, ids: list[int]) -> list[dict]:
-    out = []
-    for aid in ids:
-        art = request.app.state.studio.store.artwork(aid)
-        if art is None:
-            raise HTTPException(404, f"no artwork {aid}")
-        out.append(art)
-    return out
 
 
 def _linked(recipe: dict, parents: list[dict]) -> dict:
@@ -129,7 +119,7 @@ async def interpolate(body: InterpolateBody, request: Request,  # type: ignore[v
     _at_most(request, "steps", params["steps"])
     kwargs = {k: v for k, v in MusicInterpolatePipeline.resolve(a="a", b="b", **params).items() if k not in ("a", "b")}
     steps = int(lib.ready(model)["steps"])
-    parents = _parents(request, ids)
+    parents = parent_artworks(studio, ids)
     ends = [melody_of(studio.store, studio.settings.objects_dir, p, steps) for p in parents]
 
     def make():
@@ -153,7 +143,7 @@ async def breed(body: BreedBody, request: Request, user: User = Depends(editor))
     _at_most(request, "children", params["children"])
     kwargs = {k: v for k, v in MusicBreedPipeline.resolve(parents="a,b", **params).items() if k != "parents"}
     steps = int(lib.ready(model)["steps"])
-    parents = _parents(request, ids)
+    parents = parent_artworks(studio, ids)
     tokens = [melody_of(studio.store, studio.settings.objects_dir, p, steps) for p in parents]
 
     def make():
