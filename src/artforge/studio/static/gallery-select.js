@@ -1,7 +1,7 @@
 // The gallery's multi-select: with Select on, clicking pictures picks them, and a bar acts on all of them at
-// once through the same per-picture calls as the viewer: add a tag, favourite or not, download (one zip, each
-// PNG with its recipe), breed them in Create, delete (with one confirmation; only your own pictures, or any
-// for an owner).
+// once through the same per-picture calls as the viewer: add a tag, favourite or not, put them on one of your
+// boards or take them off the board shown (boards.js), download (one zip, each PNG with its recipe), breed them
+// in Create, delete (with one confirmation; only your own pictures, or any for an owner).
 import { api, busy, confirmDialog, fail, h, me, notify } from "./core.js";
 import { zipBlob } from "./zip.js";
 
@@ -9,9 +9,10 @@ const BREEDABLE = ["generate", "breed"];     // pictures whose recipes give thei
 
 export class Selection {
   /** `shown()` gives the artworks in the grid; `changed()` marks the picked tiles; `updated(art)` redraws
-   *  one picture's tile (new tags, favourite); `reload()` searches again (after a delete). */
-  constructor({ shown, changed, updated, reload }) {
-    Object.assign(this, { shown, changed, updated, reload });
+   *  one picture's tile (new tags, favourite); `reload()` searches again (after a delete); `boards` (a
+   *  Boards of boards.js) gives the bar its Add to board / Remove from board controls. */
+  constructor({ shown, changed, updated, reload, boards }) {
+    Object.assign(this, { shown, changed, updated, reload, boards });
     this.picked = new Map();                   // artwork id -> artwork
     this.on = false;
     this.el = this.bar();
@@ -26,15 +27,17 @@ export class Selection {
       h("label", { for: "gallery-bulk-tag", class: "muted small", style: "align-self:center" }, "Tag"), this.tagInput, tagButton);
     tagForm.addEventListener("submit", e => { e.preventDefault(); busy(tagButton, () => this.addTag()); });
     const editor = me.can("editor");
+    const onBoards = editor && this.boards ? this.boards.bulkControls(this) : { items: [], buttons: [] };
     const actions = [
       editor && tagForm,
       editor && button("★ Favourite", () => this.favourite(true), { title: "favourite every selected picture" }),
       editor && button("☆ Not favourite", () => this.favourite(false)),
+      ...onBoards.items,
       button("Download (zip)", () => this.download(), { title: "one zip of the PNGs, each with its recipe" }),
       editor && button("Breed in Create", () => this.breed(), { title: "open Create with these pictures picked as parents" }),
       h("span", { class: "grow" }),
       editor && button("Delete…", () => this.remove(), { class: "danger" })].filter(Boolean);
-    this.needSome = [tagButton, ...actions.filter(a => a.tagName === "BUTTON")];       // disabled with none picked
+    this.needSome = [tagButton, ...onBoards.buttons, ...actions.filter(a => a.tagName === "BUTTON")];  // off with none picked
     return h("section", { class: "selbar", "aria-label": "Selected pictures", hidden: true },
       h("div", { class: "row", style: "margin-bottom:10px" }, this.count,
         h("span", { class: "grow muted small" }, "Click pictures to pick them; these buttons act on every picked one."),
@@ -50,6 +53,7 @@ export class Selection {
   toggle(art) { if (this.picked.has(art.id)) this.picked.delete(art.id); else this.picked.set(art.id, art); this.update(); }
   setActive(value) { this.on = value; if (!value) this.picked.clear(); this.update(); }
   all() { for (const a of this.shown()) this.picked.set(a.id, a); this.update(); }
+  drop(ids) { for (const id of ids) this.picked.delete(id); this.update(); }
 
   update() {
     this.count.textContent = `${this.picked.size} selected`;

@@ -1,14 +1,15 @@
 // Gallery: every output, searchable by text, model, seed, tag, author and date; a viewer with the recipe,
 // author, favourite, tags, family tree, delete (with confirmation) and download with the recipe kept,
 // redacted field by field, or stripped. The filters live in the address (#/gallery?seed=7), so a search can
-// be bookmarked or shared.
+// be bookmarked or shared. Boards (boards.js): each person's own folders, picked above the filters.
 import { api, artworkTile, busy, clear, confirmDialog, fail, h, imageSrc, me, models, notify, when } from "./core.js";
 import { isMelody, melodyControls } from "./music.js";
 import { Selection } from "./gallery-select.js";
+import { Boards } from "./boards.js";
 
 const PAGE = 48;
-const FILTERS = ["q", "model", "seed", "tag", "author", "since", "until", "favourite"];
-let filterForm, grid, count, more, viewer, items = [], total = 0, lastQuery = null, timer = null, openId = null, picks, selectButton;
+const FILTERS = ["q", "model", "seed", "tag", "author", "since", "until", "favourite", "board"];
+let filterForm, grid, count, more, viewer, items = [], total = 0, lastQuery = null, timer = null, openId = null, picks, selectButton, boards;
 
 function build(root) {
   const f = (name, label, input) => h("div", { class: "field" }, h("label", { for: `gallery-${name}` }, h("span", {}, label)), input);
@@ -23,6 +24,8 @@ function build(root) {
     h("label", { class: "field check", for: "gallery-favourite" },
       h("input", { id: "gallery-favourite", name: "favourite", type: "checkbox", value: "true" }), h("span", {}, "Favourites only")),
     h("datalist", { id: "gallery-tags" }));
+  boards = new Boards({ changed: () => { clearTimeout(timer); search(); } });
+  filterForm.append(boards.input);
   filterForm.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(() => search(), 250); });
   filterForm.addEventListener("submit", e => { e.preventDefault(); clearTimeout(timer); search(); });
   count = h("p", { class: "count", "aria-live": "polite", id: "gallery-count" });
@@ -36,7 +39,8 @@ function build(root) {
     openId = null;
   });
   viewer.addEventListener("keydown", viewerKeys);
-  picks = new Selection({ shown: () => items, changed: markPicked, updated: replaceTile, reload: () => { lastQuery = null; search(); } });
+  picks = new Selection({ shown: () => items, changed: markPicked, updated: replaceTile, boards,
+                          reload: () => { lastQuery = null; boards.refresh(); search(); } });
   selectButton = h("button", { type: "button", class: "toggle", id: "gallery-select", "aria-pressed": "false",
                                title: "pick several pictures to tag, favourite, download, breed or delete them together",
                                onclick: () => { picks.setActive(!picks.active()); } }, "Select");
@@ -45,7 +49,7 @@ function build(root) {
       h("p", {}, "Everything made in this studio, by everyone, newest first."),
       h("span", { class: "grow" }), selectButton,
       me.can("editor") ? uploadButton() : null),
-    filterForm, count, grid, h("div", { class: "row", style: "justify-content:center;margin-top:16px" }, more), picks.el, viewer);
+    boards.el, filterForm, count, grid, h("div", { class: "row", style: "justify-content:center;margin-top:16px" }, more), picks.el, viewer);
 }
 
 /** Select mode on the tiles: each picture's button says whether it is picked. */
@@ -95,11 +99,13 @@ async function show(args) {
   const select = filterForm.querySelector("#gallery-model");
   const keep = args.query.get("model") || select.value;
   clear(select, h("option", { value: "" }, "any model"), names.map(n => h("option", { value: n }, n)));
+  await boards.refresh();
   for (const name of FILTERS) {
     const el = filterForm.elements[name];
     const v = args.query.get(name) || "";
     if (el.type === "checkbox") el.checked = v === "true"; else el.value = name === "model" ? keep || "" : v;
   }
+  boards.set(Number(args.query.get("board")) || null);
   api("/api/tags").then(tags => clear(document.getElementById("gallery-tags"), tags.map(t => h("option", { value: t.tag }))))
     .catch(() => {});
   if (queryString() !== lastQuery) await search();
@@ -132,8 +138,10 @@ async function load(offset) {
     const tiles = out.items.map(tile);
     if (offset) grid.append(...tiles);
     else clear(grid, tiles.length ? tiles : h("p", { class: "empty", style: "grid-column:1/-1" },
-      lastQuery ? "Nothing matches these filters." : "Nothing here yet. Make something on the Create page."));
-    count.textContent = `${total} picture${total === 1 ? "" : "s"}${lastQuery ? " match" + (total === 1 ? "es" : "") : ""}`;
+      lastQuery === `?board=${boards.value()}` ? "This board is empty: pick pictures with Select, then Add to board."
+        : lastQuery ? "Nothing matches these filters." : "Nothing here yet. Make something on the Create page."));
+    const onBoard = boards.current() && lastQuery === `?board=${boards.value()}` ? ` on “${boards.current().name}”` : null;
+    count.textContent = `${total} picture${total === 1 ? "" : "s"}${onBoard || (lastQuery ? " match" + (total === 1 ? "es" : "") : "")}`;
     more.hidden = items.length >= total;
   } catch (e) { fail(e); }
 }
@@ -219,6 +227,7 @@ function render(art) {
       notify(`Deleted artwork #${art.id}.`, "ok");
       viewer.close();
       lastQuery = null;
+      boards.refresh();
       search();
     } catch (e) { fail(e); }
   } }, "Delete…");
