@@ -9,7 +9,8 @@ const ACTIVE = ["queued", "running", "paused", "pausing", "cancelling"];
 const FINAL = ["done", "failed", "cancelled"];
 const STOPPING = { pause: "pausing", cancel: "cancelling" };
 const stopping = new Map();            // job id -> "pausing" | "cancelling" while that request is on its way
-let form, formError, monitor, watching = null, rate = null;
+const BUILTIN = { gan: "The built-in landscapes", music: "The built-in folk tunes", style: "The built-in paintings" };
+let form, formError, monitor, watching = null, rate = null, settingsAsked = null;
 
 /** Whether the signed-in user may pause, resume, cancel or remove `job`: the server's word (can_control)
  *  where it gives it, else editors steer their own jobs and owners everyone's. */
@@ -88,13 +89,17 @@ function build(root) {
     h("input", { type: "radio", name: "source", value, checked: value === "folder", onchange: sourceChanged }), h("span", {}, label));
   form = h("form", { class: "panel stack sticky", "aria-label": "Start training" },
     h("h2", {}, "New training run"),
+    h("div", { class: "field" }, h("label", { for: "train-family" }, h("span", {}, "Model family")),
+      h("select", { id: "train-family", name: "family", "aria-describedby": "train-family-help", onchange: familyChanged },
+        h("option", { value: "gan" }, "gan")),
+      h("span", { class: "help", id: "train-family-help" }, "gan: pictures; music: melodies from MIDI files; style: a painting style")),
     h("div", { class: "field" }, h("label", { for: "train-name" }, h("span", {}, "Run name")),
       h("input", { id: "train-name", name: "name", required: true, pattern: "[A-Za-z0-9][A-Za-z0-9._\\-]{0,99}", placeholder: "e.g. my-paintings",
                    "aria-describedby": "train-name-help" }),
       h("span", { class: "help", id: "train-name-help" }, "letters, digits, '.', '_' or '-'; it becomes the model's name")),
     h("fieldset", {}, h("legend", {}, "Training data"),
       h("div", { class: "stack", style: "gap:8px" }, source("folder", "A folder on the server"), source("zip", "A zip of images from this computer"),
-        source("builtin", "The built-in landscapes (to try things out)")),
+        source("builtin", `${BUILTIN.gan} (to try things out)`)),
       h("div", { class: "field", id: "train-folder-field", style: "margin-top:10px" },
         h("label", { for: "train-folder" }, h("span", {}, "Folder on the server")),
         h("input", { id: "train-folder", name: "folder", placeholder: "e.g. paintings", autocomplete: "off", "aria-describedby": "train-folder-help" }),
@@ -109,6 +114,7 @@ function build(root) {
                    "aria-describedby": "train-estimate", oninput: showEstimate }),
       h("span", { class: "help", id: "train-estimate", "aria-live": "polite" })),
     h("details", {}, h("summary", { class: "muted small" }, "More settings"),
+      h("div", { id: "train-settings-fields", class: "stack", style: "gap:8px;margin-top:8px", role: "group", "aria-label": "Settings of this family" }),
       h("div", { class: "field", style: "margin-top:8px" }, h("label", { for: "train-params" }, h("span", {}, "Training settings")),
         h("textarea", { id: "train-params", name: "params", rows: 4, placeholder: "one per line, e.g.\nresolution = 32\npreset = tiny\nbatch_size = 8", spellcheck: "false" }))),
     formError,
@@ -125,6 +131,47 @@ function sourceChanged() {
   const source = form.querySelector("input[name=source]:checked").value;
   form.querySelector("#train-folder-field").hidden = source !== "folder";
   form.querySelector("#train-zip-field").hidden = source !== "zip";
+}
+
+/** The family's settings (GET /api/train/settings): the family choices and one field per setting, empty
+ *  for the family's default (shown as the placeholder), with its type's input, range and help. */
+async function familyChanged() {
+  const family = form.querySelector("#train-family").value;
+  const asked = settingsAsked = api(`/api/train/settings?family=${encodeURIComponent(family)}`);
+  let answer;
+  try { answer = await asked; } catch (e) { if (asked === settingsAsked) fail(e, formError); return; }
+  if (asked !== settingsAsked) return;                 // another family was picked meanwhile
+  const select = form.querySelector("#train-family");
+  if (select.options.length !== answer.families.length) {
+    clear(select, answer.families.map(f => h("option", { value: f }, f)));
+    select.value = answer.family;
+  }
+  form.querySelector("input[name=source][value=builtin]").nextElementSibling.textContent = `${BUILTIN[answer.family] || "The built-in set"} (to try things out)`;
+  clear(form.querySelector("#train-settings-fields"), answer.settings.map(settingField));
+}
+
+function settingField(s) {
+  const id = `train-set-${s.key.replace(/\W/g, "-")}`;
+  const help = h("span", { class: "help", id: `${id}-help` }, s.help);
+  const common = { id, name: `setting:${s.key}`, dataset: { key: s.key, type: s.type }, "aria-describedby": `${id}-help` };
+  const input = s.type === "bool"
+    ? h("select", common, h("option", { value: "" }, `default (${s.default})`), h("option", { value: "true" }, "true"),
+        h("option", { value: "false" }, "false"))
+    : h("input", { ...common, type: s.type === "str" ? "text" : "number", placeholder: String(s.default), autocomplete: "off",
+                   min: s.min ?? undefined, max: s.max ?? undefined, step: s.type === "int" ? 1 : s.type === "float" ? "any" : undefined });
+  return h("div", { class: "field" }, h("label", { for: id }, h("span", { class: "mono" }, s.key)), input, help);
+}
+
+/** The settings filled in the family's fields, typed as the server declares them. */
+function fieldParams() {
+  const params = {};
+  for (const el of form.querySelectorAll("#train-settings-fields [data-key]")) {
+    const v = el.value.trim();
+    if (v === "") continue;
+    const type = el.dataset.type;
+    params[el.dataset.key] = type === "bool" ? v === "true" : type === "int" || type === "float" ? Number(v) : v;
+  }
+  return params;
 }
 
 function parseParams(text) {
@@ -144,7 +191,7 @@ async function start() {
   formError.textContent = "";
   try {
     const data = new FormData(form);
-    const params = parseParams(data.get("params") || "");
+    const params = { ...fieldParams(), ...parseParams(data.get("params") || "") };
     let source = data.get("source") === "builtin" ? "builtin" : data.get("folder").trim();
     if (data.get("source") === "zip") {
       const file = form.querySelector("#train-zip").files[0];
@@ -155,8 +202,8 @@ async function start() {
       zipReport(up);
       source = up.upload;
     } else if (!source) throw new Error("Folder on the server: give the folder that holds the pictures");
-    const job = await api("/api/jobs", { method: "POST", json: { kind: "train", name: data.get("name"), data: source,
-                                                                  steps: Number(data.get("steps")), params } });
+    const job = await api("/api/jobs", { method: "POST", json: { kind: "train", family: data.get("family"), name: data.get("name"),
+                                                                  data: source, steps: Number(data.get("steps")), params } });
     form.querySelector("#train-name").value = "";
     location.hash = `#/train/${job.id}`;
   } catch (e) { fail(e, formError); }
@@ -183,6 +230,7 @@ function showEstimate() {
 
 async function show(args) {
   form.querySelector("#train-go").disabled = !me.can("editor");
+  if (!settingsAsked) familyChanged();
   const listed = api("/api/jobs");
   listed.then(async ({ items }) => { rate = await measuredRate(items); showEstimate(); }).catch(() => {});
   let id = args.path[0];

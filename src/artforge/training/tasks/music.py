@@ -245,11 +245,8 @@ class HeldOutAccuracy(Callback):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.path, "a", encoding="utf-8") as f:
             f.write(json.dumps(rec) + "\n")
-        for cb in loop.callbacks:
-            if isinstance(cb, MetricsLog):
-                cb.on_log(loop, {"step": loop.step, "kimg": loop.nimg / 1000,
-                                 "val_acc_teacher_forced": res["acc_teacher_forced"],
-                                 "val_acc_sampled": res["acc_sampled"]})
+        loop.log({"step": loop.step, "kimg": loop.nimg / 1000, "val_acc_teacher_forced": res["acc_teacher_forced"],
+                  "val_acc_sampled": res["acc_sampled"]})
 
     def on_step(self, loop: Loop) -> None:
         if self.every > 0 and loop.step % self.every == 0:
