@@ -8,11 +8,13 @@ import torch
 from PIL import Image
 
 from artforge.errors import UserError
+from artforge.io.weights import WEIGHTS_NAME, file_sha256
 from artforge.pipelines import GeneratePipeline, load_model
 from artforge.pipelines.generate import MAX_REDRAWS, redraw_seed
 from artforge.pipelines.replay import replay
 from artforge.provenance import read_recipe
 from artforge.provenance.write import save_image
+from vivid_run import vivid_copy
 
 
 class FlagFirstDraws:
@@ -36,8 +38,14 @@ class FlagFirstDraws:
         return out
 
 
-def test_flagged_image_is_redrawn_and_replays(trained_run, tmp_path):
-    model = load_model(trained_run)
+@pytest.fixture(scope="module")
+def vivid(trained_run, tmp_path_factory):
+    """The trained run with pictures that differ from seed to seed (tests/vivid_run.py)."""
+    return vivid_copy(trained_run, tmp_path_factory.mktemp("vivid") / "run")
+
+
+def test_flagged_image_is_redrawn_and_replays(vivid, tmp_path):
+    model = load_model(vivid)
     check = FlagFirstDraws(model, {12: 1})      # image 2 (seed 10 + 2) is "a copy" once
     out = GeneratePipeline(model, copy_check=check)(n=4, seed=10, batch_size=1, no_copies=True)
     r = out.recipes[2]["params"]
@@ -47,10 +55,18 @@ def test_flagged_image_is_redrawn_and_replays(trained_run, tmp_path):
     plain = GeneratePipeline(model)(n=4, seed=10, batch_size=1)
     assert np.asarray(out.images[2]).tobytes() != np.asarray(plain.images[2]).tobytes()
     assert np.asarray(out.images[1]).tobytes() == np.asarray(plain.images[1]).tobytes()
+    sha = file_sha256(vivid / WEIGHTS_NAME)
     for i in (2, 4):                            # the redrawn image and the grid replay bit-exactly
         f = save_image(out.images[i], tmp_path / f"{i}.png", out.recipes[i])
-        new, same = replay(f, tmp_path / f"again-{i}.png", model=str(trained_run))
-        assert same is True and read_recipe(new)["params"] == out.recipes[i]["params"]
+        new, same = replay(f, tmp_path / f"again-{i}.png", model=str(vivid))
+        assert same is True
+        assert np.asarray(Image.open(new).convert("RGB")).tobytes() == np.asarray(out.images[i]).tobytes()
+        assert read_recipe(new)["model"]["sha256"] == sha
+    assert read_recipe(tmp_path / "again-2.png")["params"] == {
+        "n": 4, "seed": 10, "truncation": 1.0, "batch_size": 1, "no_copies": True, "index": 2,
+        "image_seed": redraw_seed(12, 1), "redraws": 1, "copy_check": r["copy_check"]}
+    assert read_recipe(tmp_path / "again-4.png")["params"] == {
+        "n": 4, "seed": 10, "truncation": 1.0, "batch_size": 1, "no_copies": True, "redrawn": {"2": 1}}
 
 
 def test_gives_up_after_max_redraws_and_says_so(trained_run):
