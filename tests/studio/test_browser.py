@@ -124,15 +124,25 @@ def page(browser_context, live):
 
 
 def generate(pg, seed: int, count: int) -> list[int]:
-    """Fills the Create form (built from the pipeline's declared params) and returns the new artwork ids."""
+    """Fills the Create form (built from the pipeline's declared params), generates (a job in the queue) and
+    returns the new artwork ids once they are on the page."""
     pg.goto(pg.url.split("#")[0] + "#/create")
     form = pg.get_by_role("form", name="Create")
     form.get_by_label("Seed", exact=True).fill(str(seed))
     form.get_by_label("Count", exact=True).fill(str(count))
-    with pg.expect_response(lambda r: r.url.endswith("/api/generate")) as resp:
+    with pg.expect_response(lambda r: r.url.endswith("/api/jobs") and r.request.method == "POST") as resp:
         form.get_by_role("button", name="Generate").click()
     assert resp.value.status == 201, resp.value.text()
-    ids = [a["id"] for a in resp.value.json()["artworks"]]
+    return queued_pictures(pg, resp.value.json()["id"], count)
+
+
+def queued_pictures(pg, job: int, count: int) -> list[int]:
+    """The artwork ids a Create page's generate job made, once its card on the page says it is done."""
+    card = pg.locator(f"section[data-job='{job}']")
+    expect(card).to_have_attribute("data-state", "done", timeout=60_000)
+    expect(card.get_by_role("status")).to_have_text(f"{count} of {count} pictures · done")
+    ids = [int(i) for i in card.locator("figure").evaluate_all("fs => fs.map(f => f.dataset.id)")]
+    assert len(ids) == count, ids
     expect(pg.get_by_role("button", name=re.compile(rf"^Artwork #{ids[-1]},"))).to_be_visible()
     return ids
 
@@ -311,10 +321,10 @@ def test_a_long_generation_goes_through_the_job_queue(page, live):
     form = page.get_by_role("form", name="Create")
     form.get_by_label("Seed", exact=True).fill("900")
     form.get_by_label("Count", exact=True).fill("40")
-    form.get_by_role("button", name="Queue as a job").click()
-    notice = page.get_by_role("status").filter(has_text=re.compile(r"Queued job \d+: 40 pictures from starter"))
-    expect(notice).to_be_visible()
-    notice.get_by_role("link", name="See the queue").click()
+    form.get_by_role("button", name="Generate").click()
+    card = page.get_by_role("region", name=re.compile(r"^generate · starter · seed 900"))
+    expect(card.get_by_role("status")).to_have_text("40 of 40 pictures · done", timeout=60_000)
+    card.get_by_role("link", name="Jobs page").click()
     row = page.get_by_role("row").filter(has=page.get_by_role("link", name="40 pictures from starter"))
     expect(row.get_by_text("done")).to_be_visible(timeout=60_000)
     expect(row.get_by_text("40 / 40")).to_be_visible()

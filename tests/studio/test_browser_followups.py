@@ -88,9 +88,9 @@ def test_no_copies_is_off_with_the_reason_for_a_model_without_an_index(ui, no_in
     expect(form.locator("#create-no_copies-note")).to_have_text(note)
     expect(box).to_have_accessible_description(re.compile(re.escape(note)))
     shot(ui, "2-create-no-index")
-    with ui.expect_response(lambda r: r.url.endswith("/api/generate")) as resp:
+    with ui.expect_response(lambda r: r.url.endswith("/api/jobs") and r.request.method == "POST") as resp:
         form.get_by_role("button", name="Generate").click()
-    assert resp.value.status == 201 and resp.value.request.post_data_json["no_copies"] is False
+    assert resp.value.status == 201 and resp.value.request.post_data_json["params"]["no_copies"] is False
 
 
 def test_no_copies_stays_ticked_for_a_model_with_an_index(ui, no_index_run):

@@ -16,6 +16,7 @@ import time
 import pytest
 from conftest import PASSWORD
 from test_browser import (LiveStudio, _zip_of_pictures, browser_context, generate, live, page, picture,  # noqa: F401
+                          queued_pictures,
                           sync_api)
 from test_music_routes import midi_bytes
 
@@ -168,9 +169,9 @@ def test_use_these_settings_fills_create_and_remakes_the_picture(ui, live):  # n
     expect(form.get_by_label("Truncation")).to_have_value("0.7")
     expect(form.get_by_label("No copies")).to_be_checked()
     expect(form.get_by_label("Model")).to_have_value("starter")
-    with ui.expect_response(lambda r: r.url.endswith("/api/generate")) as resp:
+    with ui.expect_response(lambda r: r.url.endswith("/api/jobs") and r.request.method == "POST") as resp:
         form.get_by_role("button", name="Generate").click()
-    again = resp.value.json()["artworks"]
+    again = [_artwork(ui, live, i) for i in queued_pictures(ui, resp.value.json()["id"], 3)]
     assert [a["recipe"]["params"]["image_seed"] for a in again] == [5101, 5102, 5103]
     assert again[0]["sha256"] == original["sha256"] and again[0]["id"] != original["id"]   # the same picture
 

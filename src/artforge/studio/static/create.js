@@ -1,24 +1,31 @@
 // Create: a form built from the chosen pipeline's declared parameters, the results as a grid, and Breed:
-// select two or more pictures and get children (crossover, blending, mutation with its strength control).
+// select two or more pictures and get children (crossover, blending, mutation with its strength control), or
+// Morph two of them. Generate goes through the job queue (create-queue.js: progress, Cancel, pictures as they
+// land); interpolate and the style pipelines answer with their pictures; a style form takes its pictures by
+// artwork number, filled in from the selection.
 import { api, artworkTile, busy, clear, fail, h, me, modelSelect, models, notify, paramFields,
          pipelineFamily, pipelines } from "./core.js";
+import { generateQueued } from "./create-queue.js";
 
 const selected = new Map();          // artwork id -> artwork
-let form, fields, error, results, selbar, breedBox, breedError, readBreed, pipeSelect, modelBox, readParams, shown;
+const ARBITRARY = "starter:style-arbitrary";
+const STYLE_ARCH = { "stylize.fast": "transform-net", "stylize.arbitrary": "adain-lite0" };
+const FORM_DEFAULTS = { generate: { n: 4, no_copies: true }, interpolate: { frames: 8 } };
+let form, fields, extras, error, results, selbar, breedBox, breedError, readBreed, pipeSelect, modelBox, readParams, shown;
 
 function build(root) {
   pipeSelect = h("select", { id: "create-pipeline", name: "pipeline", onchange: () => renderForm({}) });
   modelBox = h("div");
   fields = h("div", { class: "stack" });
+  extras = h("div", { class: "stack", id: "create-inputs" });
   error = h("p", { class: "form-error", role: "alert" });
   form = h("form", { class: "panel stack sticky", "aria-label": "Create" },
     h("div", { class: "field" }, h("label", { for: "create-pipeline" }, h("span", {}, "Pipeline")), pipeSelect),
-    modelBox, fields, error,
+    modelBox, extras, fields, error,
     h("div", { class: "row" },
-      h("button", { class: "primary grow", type: "submit", id: "create-go", title: "Ctrl+Enter" }, "Generate"),
-      h("button", { type: "button", id: "create-queue", "aria-describedby": "create-queue-help",
-                    onclick: e => busy(e.currentTarget, queue) }, "Queue as a job")),
-    h("p", { class: "help", id: "create-queue-help" }, "For hundreds of pictures: the Jobs queue makes them in the background and they land in the gallery."));
+      h("button", { class: "primary grow", type: "submit", id: "create-go", title: "Ctrl+Enter",
+                    "aria-describedby": "create-go-help" }, "Generate")),
+    h("p", { class: "help", id: "create-go-help" }, ""));
   form.addEventListener("submit", e => { e.preventDefault(); run(); });
   results = h("div", { "aria-live": "polite" });
   breedBox = h("div", { class: "params" });
@@ -28,6 +35,8 @@ function build(root) {
       "Children mix their parents' latents; every child remembers its parents (see its family)."),
       h("button", { type: "button", class: "ghost", onclick: clearSelection }, "Clear selection")),
     h("div", { class: "row", style: "align-items:end" }, breedBox,
+      h("button", { type: "button", id: "morph-go", hidden: true, title: "8 frames from the first picture to the second",
+                    onclick: e => morph(e.currentTarget) }, "Morph"),
       h("button", { type: "button", class: "primary", id: "breed-go", onclick: e => breed(e.currentTarget) }, "Breed")),
     breedError);
   root.append(
@@ -42,7 +51,7 @@ function build(root) {
 
 async function show(args) {
   const pipes = await pipelines();
-  const runnable = pipes.filter(p => p.studio_endpoint && p.name !== "breed");
+  const runnable = pipes.filter(p => p.studio_page === "create" && p.name !== "breed");
   const wanted = args.query.get("pipeline") || pipeSelect.value || "generate";
   if (!shown || args.query.toString()) {
     clear(pipeSelect, runnable.map(p => h("option", { value: p.name, title: p.help }, `${p.name} — ${p.help}`)));
@@ -68,7 +77,6 @@ async function show(args) {
   }
   const readOnly = !me.can("editor");
   form.querySelector("#create-go").disabled = readOnly;
-  form.querySelector("#create-queue").disabled = readOnly;
   if (readOnly) error.textContent = "You are a viewer here: you can look, not create. Ask the owner for editor rights.";
 }
 
@@ -98,31 +106,69 @@ async function pickParents(list) {
   updateBar();
 }
 
-/** A long generation as a job in the queue (kind generate): the same params, made in chunks. */
-async function queue() {
-  error.textContent = "";
-  try {
-    const job = await api("/api/jobs", { method: "POST", json: { kind: "generate", params: { model: form.querySelector("#create-model").value, ...readParams() } } });
-    notify(`Queued job ${job.id}: ${job.steps} pictures from ${job.name}. `, "ok", h("a", { href: "#/jobs" }, "See the queue"));
-  } catch (e) { fail(e, error); }
-}
-
 async function renderForm(values, chosenModel) {
   const pipes = await pipelines();
   const p = pipes.find(x => x.name === pipeSelect.value);
   clear(fields);
   clear(modelBox);
+  clear(extras);
   if (!p) return;
-  form.querySelector("#create-queue").hidden = form.querySelector("#create-queue-help").hidden = p.name !== "generate";
-  const all = await models();
+  form.querySelector("#create-go").firstChild.textContent = p.name === "generate" ? "Generate" : "Make";
+  form.querySelector("#create-go-help").textContent = p.name === "generate"
+    ? "Generate queues a job beside any training run: its pictures appear here as they are made, and Cancel keeps those made so far."
+    : p.name === "interpolate" ? "Each frame of the morph becomes a picture. To morph between two of your pictures, select them and press Morph."
+    : "Pick the pictures by their number (#), or select them below: the first is the content, the others the styles.";
+  const all = styleChoices(p, await models());
   const current = chosenModel || modelBox.dataset.model;
   const select = modelSelect(all, pipelineFamily(p), current, { id: "create-model", name: "model",
     onchange: e => { modelBox.dataset.model = e.target.value; fitCopyCheck(all); } });
   modelBox.append(h("div", { class: "field" }, h("label", { for: "create-model" }, h("span", {}, "Model")), select));
   modelBox.dataset.model = select.value;
-  const defaults = p.name === "generate" ? { n: 4, no_copies: true } : {};
-  readParams = paramFields(fields, p.params, { ...defaults, ...values }, { skip: ["batch_size"], id: "create" });
+  if (STYLE_ARCH[p.name]) styleInputs(p.name === "stylize.arbitrary");
+  readParams = paramFields(fields, p.params, { ...FORM_DEFAULTS[p.name], ...values }, { skip: ["batch_size"], id: "create" });
   fitCopyCheck(all);
+}
+
+/** For a style pipeline, only the style models of its kind (and the shipped arbitrary-style network). */
+function styleChoices(p, all) {
+  const arch = STYLE_ARCH[p.name];
+  if (!arch) return all;
+  const fit = all.filter(m => m.family === "style" && m.arch === arch);
+  if (arch === "adain-lite0" && !fit.some(m => m.name === ARBITRARY)) {
+    fit.unshift({ name: ARBITRARY, ready: true, family: "style", arch, shipped: true });
+  }
+  return fit;
+}
+
+/** The pictures a style pipeline paints: the content and (arbitrary) the styles, by artwork number. */
+function styleInputs(withStyles) {
+  const content = h("input", { type: "number", id: "create-content", name: "content", min: 1, step: 1, required: true,
+                               inputmode: "numeric", "aria-describedby": "create-content-help" });
+  extras.append(h("div", { class: "field" }, h("label", { for: "create-content" }, h("span", {}, "Content picture (#)")), content,
+    h("span", { class: "help", id: "create-content-help" }, "the artwork to paint in the style")));
+  if (withStyles) {
+    const styles = h("input", { type: "text", id: "create-styles", name: "styles", placeholder: "12,14", required: true,
+                                "aria-describedby": "create-styles-help" });
+    extras.append(h("div", { class: "field" }, h("label", { for: "create-styles" }, h("span", {}, "Style pictures (#)")), styles,
+      h("span", { class: "help", id: "create-styles-help" }, "one to four artworks whose manner it takes, e.g. 12,14")));
+  }
+  fillFromSelection();
+}
+
+function fillFromSelection() {
+  const [first, ...rest] = [...selected.keys()];
+  const content = extras.querySelector("#create-content"), styles = extras.querySelector("#create-styles");
+  if (content && first) content.value = first;
+  if (styles && rest.length) styles.value = rest.join(",");
+}
+
+/** The style form's pictures as the route takes them: {content, styles}. */
+function readInputs() {
+  const content = extras.querySelector("#create-content"), styles = extras.querySelector("#create-styles");
+  const out = {};
+  if (content) out.content = Number(content.value);
+  if (styles) out.styles = styles.value.split(/[\s,#]+/).filter(Boolean).map(Number);
+  return out;
 }
 
 /** "No copies" needs the model's copy-check index: for a model without one (`copy_check: false`) the box is
@@ -153,16 +199,17 @@ function fitCopyCheck(all) {
 async function run() {
   error.textContent = "";
   const p = (await pipelines()).find(x => x.name === pipeSelect.value);
-  const body = { model: form.querySelector("#create-model").value, ...readParams() };
+  const body = { model: form.querySelector("#create-model").value, ...readInputs(), ...readParams() };
   const button = form.querySelector("#create-go");
+  const title = `${p.name} · ${body.model}` + (body.seed !== undefined ? ` · seed ${body.seed}` : "") +
+    (body.truncation !== undefined ? ` · truncation ${body.truncation}` : "") +
+    (body.content ? ` · #${body.content}` : "") + (body.styles ? ` in the style of ${body.styles.map(i => `#${i}`).join(", ")}` : "");
   await busy(button, async () => {
     try {
+      if (p.name === "generate") { await generateQueued(body, { results, tile, title }); return; }
       const out = await api(p.studio_endpoint, { method: "POST", json: body });
       if (!out || !Array.isArray(out.artworks)) { notify(`${p.name}: done.`, "ok"); return; }
-      const arts = out.artworks;
-      const title = `${p.name} · ${body.model}` + (body.seed !== undefined ? ` · seed ${body.seed}` : "") +
-        (body.truncation !== undefined ? ` · truncation ${body.truncation}` : "");
-      addBatch(title, arts);
+      addBatch(title, out.artworks);
       if (out.still_flagged) notify(`${out.still_flagged} picture(s) still look close to a training image after redrawing.`, "info");
     } catch (e) { fail(e, error); }
   });
@@ -196,6 +243,8 @@ function updateBar() {
   document.getElementById("selcount").textContent = `${selected.size} selected`;
   const mode = breedBox.querySelector("[name=mode]");
   document.getElementById("breed-go").textContent = selected.size === 1 ? "Mutate" : "Breed";
+  document.getElementById("morph-go").hidden = selected.size !== 2;
+  fillFromSelection();
   // One picture can only mutate; when a second joins, go back to crossover unless the artist chose a mode.
   if (mode && selected.size === 1 && mode.value !== "mutate") { mode.value = "mutate"; mode.dataset.auto = "1"; }
   if (mode && selected.size > 1 && mode.dataset.auto) { mode.value = "crossover"; delete mode.dataset.auto; }
@@ -210,6 +259,20 @@ async function breed(button) {
       const out = await api("/api/breed", { method: "POST", json: { parents, ...readBreed() } });
       const params = readBreed();
       addBatch(`children of ${parents.map(i => `#${i}`).join(" × ")} · ${params.mode} · mutation ${params.mutation}`, out.artworks);
+      clearSelection();
+    } catch (e) { fail(e, breedError); }
+  });
+}
+
+/** Morph between the two selected pictures: eight frames, each a picture that records both as parents. */
+async function morph(button) {
+  breedError.textContent = "";
+  const parents = [...selected.keys()];
+  const model = selected.get(parents[0]).model;
+  await busy(button, async () => {
+    try {
+      const out = await api("/api/interpolate", { method: "POST", json: { model, parents, frames: 8 } });
+      addBatch(`morph from #${parents[0]} to #${parents[1]}`, out.artworks);
       clearSelection();
     } catch (e) { fail(e, breedError); }
   });
