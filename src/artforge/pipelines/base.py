@@ -1,12 +1,11 @@
 """What every creating operation shares: declared parameters, a loaded model, outputs with recipes.
 
-A pipeline declares its parameters once (`Param`: type, default, range, help); the CLI options, the
-Python API checks and the studio's forms are all built from that declaration.
+A pipeline declares its inputs and settings once, in a torch-free `Spec` (pipelines/specs.py); the CLI
+options, the Python API checks and the studio's forms are all built from that declaration.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -19,69 +18,9 @@ from ..io.weights import WEIGHTS_NAME, file_sha256
 from ..models.pretrained import from_pretrained, resolve_model_dir, shipped_model_dir
 from ..provenance import build_recipe
 from ..runtime import tune_malloc
+from .params import Input, Param, Spec
 
-
-@dataclass(frozen=True)
-class Param:
-    name: str
-    kind: str                       # int | float | bool | str | ints (comma-separated integers)
-    default: Any
-    help: str
-    min: float | None = None
-    max: float | None = None
-    choices: tuple | None = None
-    short: str | None = None        # e.g. "-n" on the command line
-
-    def check(self, value: Any) -> Any:
-        """The value converted to this parameter's type and checked against its range."""
-        try:
-            v = self._convert(value)
-        except (TypeError, ValueError, OverflowError):
-            raise UserError(f"{self.name}: expected {self.kind}, got {value!r}") from None
-        if self.kind == "float" and not math.isfinite(v):   # NaN passes every range check and breaks JSON
-            raise UserError(f"{self.name}: expected a finite number, got {value}")
-        items = v if self.kind == "ints" else [v]
-        if self.kind == "ints" and not items:
-            raise UserError(f"{self.name}: give at least one integer, e.g. 1,2,3")
-        for x in items:
-            if self.min is not None and x < self.min or self.max is not None and x > self.max:
-                raise UserError(f"{self.name}: {x} is out of range [{self.min}, {self.max}]")
-            if self.choices is not None and x not in self.choices:
-                raise UserError(f"{self.name}: {x!r} is not one of {', '.join(map(str, self.choices))}")
-        return v
-
-    def _convert(self, value: Any) -> Any:
-        if self.kind == "int":
-            if isinstance(value, float) and not value.is_integer() or isinstance(value, bool):
-                raise ValueError(value)
-            return int(value)
-        if self.kind == "float":
-            return float(value)
-        if self.kind == "bool":
-            if isinstance(value, str):
-                if value.lower() not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
-                    raise ValueError(value)
-                return value.lower() in ("1", "true", "yes", "on")
-            return bool(value)
-        if self.kind == "ints":
-            if isinstance(value, str):
-                return [int(s) for s in value.split(",") if s.strip()]
-            return [int(x) for x in value]
-        return str(value)
-
-    def range_text(self) -> str:
-        """' [0..2147483647]' (integers as integers), '' for a parameter without both bounds."""
-        if self.min is None or self.max is None:
-            return ""
-        fmt = (lambda v: str(int(v))) if self.kind in ("int", "ints") else (lambda v: f"{v:g}")
-        return f" [{fmt(self.min)}..{fmt(self.max)}]"
-
-    def schema(self) -> dict:
-        """A JSON description of this parameter, for forms and API docs."""
-        return {k: v for k, v in {"name": self.name, "type": self.kind, "default": self.default,
-                                  "help": self.help, "min": self.min, "max": self.max,
-                                  "choices": list(self.choices) if self.choices else None}.items()
-                if v is not None}
+__all__ = ["Input", "ModelHandle", "Output", "Param", "Pipeline", "Spec", "load_model", "pick_device"]
 
 
 @dataclass
@@ -190,12 +129,21 @@ def require_gan(model: ModelHandle, verb: str) -> None:
 
 
 class Pipeline:
-    """Base class: subclasses set `name`, `help`, `params` and implement `run` and `replay`."""
+    """Base class: subclasses set `spec` (their declaration, from pipelines/specs.py) and implement `run`
+    and `replay`; `name`, `help`, `inputs` and `params` are the spec's."""
 
+    spec: ClassVar[Spec]
     name: ClassVar[str]
     help: ClassVar[str]
-    params: ClassVar[tuple[Param, ...]]
+    inputs: ClassVar[tuple[Input, ...]] = ()
+    params: ClassVar[tuple[Param, ...]] = ()
     needs_gan: ClassVar[bool] = False      # pipelines of other families check their models themselves
+
+    def __init_subclass__(cls, **kwargs: Any):
+        super().__init_subclass__(**kwargs)
+        spec = cls.__dict__.get("spec")
+        if spec is not None:
+            cls.name, cls.help, cls.inputs, cls.params = spec.name, spec.help, spec.inputs, spec.params
 
     def __init__(self, model: ModelHandle):
         tune_malloc()                      # reuse freed activation memory between calls (runtime.py)
@@ -205,26 +153,24 @@ class Pipeline:
 
     @classmethod
     def resolve(cls, **kwargs: Any) -> dict:
-        """Defaults filled in, every value checked; an unknown name is an error naming the valid ones."""
-        known = {p.name: p for p in cls.params}
-        for k in kwargs:
-            if k not in known:
-                raise UserError(f"{cls.name}: unknown parameter '{k}'; known: {', '.join(known)}")
-        return {name: p.check(kwargs.get(name, p.default)) for name, p in known.items()}
+        """Settings with defaults filled in, every value checked; an unknown name is an error naming the valid ones."""
+        return cls.spec.resolve(**kwargs)
 
     @classmethod
     def replay_params(cls, recipe: dict) -> dict:
-        """The declared parameters a recipe recorded, checked, defaults filled in; other keys it holds
-        (e.g. a video's `temporal`, which the video step adds) are not this pipeline's and are skipped."""
-        known = {p.name for p in cls.params}
-        return cls.resolve(**{k: v for k, v in recipe["params"].items() if k in known})
+        """The declared settings a recipe recorded, checked, defaults filled in; other keys are skipped."""
+        return cls.spec.replay_params(recipe)
 
     @classmethod
     def schema(cls) -> dict:
-        return {"name": cls.name, "help": cls.help, "params": [p.schema() for p in cls.params]}
+        return cls.spec.schema()
 
-    def __call__(self, **kwargs: Any) -> Output:
-        return self.run(**self.resolve(**kwargs))
+    def __call__(self, *inputs: Any, **kwargs: Any) -> Output:
+        """run(inputs..., settings...): inputs (positionally or by their declared names) as given, the
+        settings checked by `resolve`."""
+        names = {i.name for i in self.inputs}
+        given = {k: kwargs.pop(k) for k in list(kwargs) if k in names}
+        return self.run(*inputs, **given, **self.resolve(**kwargs))
 
     def run(self, **params: Any) -> Output:
         raise NotImplementedError

@@ -15,10 +15,9 @@ import torch
 
 from ..errors import RecipeError, UserError
 from ..io.images import to_pil
-from .base import Output, Param, Pipeline, latents
+from .base import Output, Pipeline, latents
 from .generate import batch_invariant_forward
-
-MODES = ("crossover", "blend", "mutate")
+from .specs import BREED
 
 
 def parent_latent(recipe: dict, z_dim: int) -> torch.Tensor:
@@ -57,15 +56,8 @@ def child_latent(parents: torch.Tensor, mode: str, mutation: float, seed: int) -
 
 
 class BreedPipeline(Pipeline):
-    name = "breed"
     needs_gan = True
-    help = "children of two or more images by latent crossover, blending and mutation"
-    params = (
-        Param("mode", "str", "crossover", "how parents combine", choices=MODES),
-        Param("n", "int", 4, "how many children", 1, 64, short="-n"),
-        Param("seed", "int", 0, "child k draws its randomness from seed+k", 0, 2**31 - 1),
-        Param("mutation", "float", 0.1, "mutation strength: 0 none, 1 a new random latent", 0.0, 1.0),
-    )
+    spec = BREED
 
     def breed(self, parents: list[torch.Tensor], parent_refs: list | tuple = (), **kwargs) -> Output:
         """Children of `parents` ((z_dim,) latents); `parent_refs` go into each child's recipe."""

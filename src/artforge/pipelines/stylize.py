@@ -37,14 +37,12 @@ from ..features.taps import FeatureTaps
 from ..io.weights import file_sha256
 from ..losses.style import (STYLE_LOSSES, blend_statistics, content_loss, statistics_loss, statistics_scale,
                             style_statistics, tv_loss)
-from .base import ModelHandle, Output, Param, Pipeline, pick_device
+from .base import ModelHandle, Output, Pipeline, Spec, pick_device
+from .specs import MAX_PIXELS, STYLIZE_OPTIMIZE
 from .color import luminance, match_color, match_luminance, with_chroma
 
 COARSE_PX = 256          # the first scale's long side (smaller outputs run at their own size)
 MIN_STYLE_PX = 64        # a style image's shorter side must be at least this (see read_input)
-MAX_PIXELS = 50_000_000  # per input file, checked from the header before decoding (as data.max_pixels)
-COLOR_MODES = ("none", "luminance", "histogram")
-OPTIMIZERS = ("lbfgs", "adam")
 ADAM_LR = 0.02           # in [0, 1] pixel units per step
 NOISE = 0.02             # std of the seeded noise added to the content image to start from
 
@@ -78,7 +76,6 @@ def loss_config(style: str, taps: str = "relu6") -> LossConfig:
 
 
 PRESETS: dict[str, LossConfig] = {kind: loss_config(kind) for kind in STYLE_LOSSES}
-DEFAULT_LOSS = "gram"
 # with a user's VGG19 (--vgg19 FILE): Gatys et al.'s layers, relu1_1 ... relu5_1 for style, relu4_2 for content
 VGG_PRESETS: dict[str, LossConfig] = {kind: LossConfig(kind, vgg.STYLE_LAYERS, (1.0,) * len(vgg.STYLE_LAYERS),
                                                        vgg.CONTENT_LAYERS) for kind in STYLE_LOSSES}
@@ -342,14 +339,15 @@ class StyleImagesPipeline(Pipeline):
     def _make(self, c: InputImage, s: list[InputImage], params: dict, weights: list[float]) -> Output:
         raise NotImplementedError
 
-    def replay_inputs(self, recipe: dict, need_content: bool = True) -> tuple:
-        """(content or None, styles, params, weights) from a recipe; the files must be unchanged."""
+    def replay_inputs(self, recipe: dict, need_content: bool = True, spec: Spec | None = None) -> tuple:
+        """(content or None, styles, params, weights) from a recipe; the files must be unchanged. `spec`:
+        the declaration the recipe's settings follow (a video's), if not this pipeline's."""
         parents = recipe.get("parents") or []
         content = [p for p in parents if p.get("role") == "content" and p.get("kind") != "video"]
         styles = [p for p in parents if p.get("role") == "style"]
         if (need_content and len(content) != 1) or not styles:
             raise RecipeError("the recipe names no content and style images (parents); it cannot be replayed")
-        params = self.replay_params(recipe)
+        params = (spec or self.spec).replay_params(recipe)
         weights = parse_style_weights(params["style_weights"], len(styles))
         c = _replay_input(content[0], self.max_pixels) if need_content else None
         return c, [_replay_input(p, self.max_pixels, w) for p, w in zip(styles, weights)], params, weights
@@ -362,24 +360,7 @@ class StyleImagesPipeline(Pipeline):
 class StylizePipeline(StyleImagesPipeline):
     """Content image + style image(s) -> one stylized picture, by optimizing its pixels."""
 
-    name = "stylize.optimize"
-    help = "paint a picture in the manner of one or several style images (optimization, any style)"
-    params = (
-        Param("style_weights", "str", "", "blend of the style images, e.g. 0.7,0.3 (default: equal)"),
-        Param("content_weight", "float", 1.0, "how strongly the content's shapes are kept", 0.0, 1e6),
-        Param("style_weight", "float", 100.0, "how strongly the style's statistics are matched", 0.0, 1e6),
-        Param("tv_weight", "float", 3.0, "smoothness: higher removes fine noise (and fine detail)", 0.0, 1e6),
-        Param("style_scale", "float", 1.0, "size of the style's strokes: the style image's long side relative "
-              "to the output's", 0.1, 4.0),
-        Param("preserve_color", "str", "none", "keep the content's colours: luminance-only transfer or "
-              "histogram (colour statistics) matching", choices=COLOR_MODES),
-        Param("size", "int", 512, "long side of the output in px", 32, 4096),
-        Param("iterations", "int", 100, "network evaluations at the coarsest scale (halved at each finer one, "
-              "at least 10)", 1, 5000),
-        Param("seed", "int", 0, "seed of the starting noise", 0, 2**31 - 1),
-        Param("style_loss", "str", DEFAULT_LOSS, "how style is measured in the network", choices=STYLE_LOSSES),
-        Param("optimizer", "str", "lbfgs", "lbfgs (fewer steps) or adam", choices=OPTIMIZERS),
-    )
+    spec = STYLIZE_OPTIMIZE
 
     def __init__(self, model: ModelHandle, max_pixels: int = MAX_PIXELS,
                  on_step: Callable[[dict], None] | None = None):

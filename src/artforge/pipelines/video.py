@@ -33,21 +33,17 @@ from PIL import Image
 
 from ..io.video import MAX_FRAME_PIXELS, MAX_FRAMES, mp4_path, read_video
 from ..io.weights import file_sha256
+from ..provenance.recipe import recipe_to_write
 from ..provenance.write import save_video
-from .base import Param
 from .flow import flow_and_mask, frame_tensor, warp
+from .specs import TEMPORAL, TEMPORAL_PARAM
 from .stylize import to_image
 
 FrameStylizer = Callable[[torch.Tensor], torch.Tensor]   # (1, 3, H, W) in [0, 1] -> same shape, in [0, 1]
 FlickerScore = Callable[[Sequence, Sequence], float]     # (stylized frames, input frames) -> warping error
 OnFrame = Callable[[int, int], None]                     # (frames done, frames in all), after each frame
 
-TEMPORAL = 0.6
-# The video options, declared once for the CLI and the studio (the stylizer declares its own).
-VIDEO_PARAMS = (
-    Param("temporal", "float", TEMPORAL, "temporal consistency: how much of the previous output, carried "
-          "along the optical flow, is kept where the flow is reliable (0 = each frame alone)", 0.0, 1.0),
-)
+# `temporal` is a declared setting of each frame stylizer's video spec (specs.VIDEO_ARBITRARY, VIDEO_FAST).
 
 
 def _run(stylize: FrameStylizer, x: torch.Tensor) -> torch.Tensor:
@@ -85,7 +81,7 @@ def stylize_frames(frames: Sequence, stylize: FrameStylizer, *, temporal: float 
 
     temporal=0 is plain frame-by-frame stylization (no flow is computed).
     """
-    temporal = VIDEO_PARAMS[0].check(temporal)
+    temporal = TEMPORAL_PARAM.check(temporal)
     out = []
     for i, (o, _) in enumerate(iter_stylized(frames, stylize, temporal)):
         out.append(to_image(o))
@@ -120,13 +116,14 @@ class VideoResult:
 
 
 def stylize_video(video: str | Path, out: str | Path, stylize: FrameStylizer, *, temporal: float = TEMPORAL,
-                  recipe: dict | None = None, redact_fields=None, score: FlickerScore | None = None,
+                  recipe: dict | None = None, redact: str = "", score: FlickerScore | None = None,
                   compare: bool = False, on_frame: OnFrame | None = None, max_pixels: int = MAX_FRAME_PIXELS,
                   max_frames: int = MAX_FRAMES) -> VideoResult:
     """Read `video`, stylize every frame, write `out` (MP4, same frame count, size and rate) with its recipe.
 
     `recipe` is the stylizer's (pipeline, params, model, ...); the video's path, SHA-256, size, frame count
-    and rate are added as its content parent and `temporal` to its params. `score` (e.g.
+    and rate are added as its content parent and `temporal` to its params, then `redact` applies to it
+    (`provenance.recipe.recipe_to_write`: dotted fields, or 'all' for no recipe). `score` (e.g.
     `metrics.flicker.warping_error`, passed in because pipelines never import metrics) measures the result;
     with `compare=True` also plain frame-by-frame stylization, from the same stylizer calls.
 
@@ -135,7 +132,7 @@ def stylize_video(video: str | Path, out: str | Path, stylize: FrameStylizer, *,
     >>> print(r.summary())                                                                # doctest: +SKIP
     flicker 0.0123 (frame-by-frame 0.0201, -39%) at 7.9 fps
     """
-    temporal, out = VIDEO_PARAMS[0].check(temporal), mp4_path(out)
+    temporal, out = TEMPORAL_PARAM.check(temporal), mp4_path(out)
     if compare and score is None:
         raise ValueError("compare=True needs a score, e.g. artforge.metrics.flicker.warping_error")
     frames, fps = read_video(video, max_pixels=max_pixels, max_frames=max_frames)
@@ -149,8 +146,8 @@ def stylize_video(video: str | Path, out: str | Path, stylize: FrameStylizer, *,
             on_frame(i + 1, len(frames))
     seconds = time.perf_counter() - t0
     if recipe is not None:
-        recipe = _video_recipe(recipe, Path(video), frames, fps, temporal)
-    path = save_video(outs, out, recipe, fps, redact_fields)
+        recipe = recipe_to_write(_video_recipe(recipe, Path(video), frames, fps, temporal), redact)
+    path = save_video(outs, out, recipe, fps)
     flicker = score(outs, frames) if score is not None else None
     by_frame = (score(alone, frames) if temporal > 0 else flicker) if compare else None
     return VideoResult(path, len(frames), frames[0].size, fps, seconds, len(frames) / max(seconds, 1e-9),

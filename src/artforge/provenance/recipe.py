@@ -66,6 +66,23 @@ def redact(recipe: dict, fields: list[str] | str | None) -> dict:
     return out
 
 
+def recipe_to_write(recipe: dict | None, redact_text: str | None) -> dict | None:
+    """The recipe a file is written with under `--redact TEXT`: None for 'all' (the file carries no recipe),
+    else the recipe without the named fields (comma-separated, dotted; none: the whole recipe).
+
+    >>> recipe_to_write({"a": 1, "b": {"c": 2}}, " all ") is None
+    True
+    >>> recipe_to_write({"a": 1, "b": {"c": 2}}, "b.c")
+    {'a': 1, 'b': {}, 'redacted': ['b.c']}
+    >>> recipe_to_write({"a": 1}, "")
+    {'a': 1}
+    """
+    text = (redact_text or "").strip()
+    if recipe is None or text == "all":
+        return None
+    return redact(recipe, text)
+
+
 # The fields replay reads, with the JSON type each must have.
 SHAPES = {"pipeline": str, "output": str, "params": dict, "model": dict, "dataset": dict, "parents": list}
 _KINDS = ((bool, "a boolean"), (dict, "an object"), (list, "a list"), (str, "a string"), ((int, float), "a number"))
