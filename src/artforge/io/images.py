@@ -12,11 +12,20 @@ from PIL import Image, PngImagePlugin
 from .atomic import atomic_save
 
 
+def uint8_images(images: torch.Tensor) -> torch.Tensor:
+    """(B, 3, H, W) floats in [-1, 1] -> uint8 (B, 3, H, W) on the same device, rounding to nearest; values
+    outside [-1, 1] are clamped first. The one conversion every sample, grid and metric goes through.
+
+    >>> uint8_images(torch.tensor([[[[-1.0, 0.0, 1.0, 7.0]]]])).tolist()
+    [[[[0, 128, 255, 255]]]]
+    """
+    x = images.detach().float().clamp(-1, 1)
+    return ((x + 1) * 127.5).round().to(torch.uint8)
+
+
 def to_uint8(images: torch.Tensor) -> np.ndarray:
-    """(B, 3, H, W) floats in [-1, 1] -> (B, H, W, 3) uint8, rounding to nearest."""
-    x = images.detach().float().cpu().clamp(-1, 1)
-    x = ((x + 1) * 127.5).round().to(torch.uint8)
-    return x.permute(0, 2, 3, 1).contiguous().numpy()
+    """(B, 3, H, W) floats in [-1, 1] -> (B, H, W, 3) uint8 numpy, as `uint8_images`."""
+    return uint8_images(images.cpu()).permute(0, 2, 3, 1).contiguous().numpy()
 
 
 def to_pil(images: torch.Tensor) -> list[Image.Image]:

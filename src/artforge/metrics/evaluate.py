@@ -23,6 +23,7 @@ from ..errors import DataError, RecipeError
 from ..features import FeatureExtractor
 from ..features.extract import SHA256 as FEATURE_SHA256
 from ..io.atomic import atomic_path
+from ..io.images import uint8_images
 from ..pipelines import GeneratePipeline, ModelHandle
 from ..provenance.recipe import read_recipe
 from .fd import fd_from_features
@@ -105,7 +106,7 @@ def load_reference(cfg: DataConfig, fx: FeatureExtractor, progress: bool = False
 def model_samples(model: ModelHandle, n: int, seed: int = SAMPLE_SEED, batch_size: int = 64) -> torch.Tensor:
     """n images from a model as uint8 (n, 3, R, R): image i from seed `seed + i`, no truncation."""
     x = GeneratePipeline(model).images(seed, n, 1.0, batch_size)
-    return ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+    return uint8_images(x)
 
 
 @dataclass

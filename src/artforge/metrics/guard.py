@@ -10,6 +10,7 @@ import torch
 
 from ..errors import UserError
 from ..features import FeatureExtractor, load_feature_net
+from ..io.images import uint8_images
 from ..pipelines import ModelHandle
 from .memorization import INDEX_NAME, TrainIndex, nearest, thumbnails
 
@@ -33,6 +34,6 @@ class CopyGuard:
 
     def __call__(self, images: torch.Tensor) -> list[dict]:
         """(B, 3, H, W) in [-1, 1] -> one verdict per image (flagged, nearest training image, distances)."""
-        u8 = ((images.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+        u8 = uint8_images(images)
         m = nearest(self.index, self.fx(u8), thumbnails(u8), k=1)
         return [m.to_json(i) for i in range(len(u8))]

@@ -29,10 +29,10 @@ from tqdm import tqdm
 
 from ..features import FeatureExtractor, load_feature_net
 from ..io.atomic import atomic_write_text
+from ..io.images import uint8_images
 from ..io.weights import CONFIG_NAME, WEIGHTS_NAME, save_weights
 from ..pipelines.base import latents
-from ..training.callbacks import MetricsLog
-from ..training.interfaces import Callback
+from ..training.interfaces import Callback, ImageData
 from .evaluate import SAMPLE_SEED
 from .kid import kid
 from .memorization import INDEX_NAME, build_index, thumbnails
@@ -76,12 +76,20 @@ def degenerate(fake: torch.Tensor, ref_spread: float, ref_saturation: float) -> 
     return None
 
 
-def reference_images(data) -> torch.Tensor:
+def image_data(loop, who: str) -> ImageData:
+    """The loop's training pictures, which `who` scores samples against."""
+    if not isinstance(loop.data, ImageData):
+        raise TypeError(f"{who} scores pictures, but the loop trains on {type(loop.data).__name__}, which is not "
+                        "ImageData (as_tensor, manifest_sha256)")
+    return loop.data
+
+
+def reference_images(data: ImageData) -> torch.Tensor:
     """uint8 (N, 3, R, R) training images (centre crops when crops are random), at most MAX_REFERENCE."""
     images = data.as_tensor()
     if images is None:  # random crops: score against centre crops of every image
         gen = torch.Generator().manual_seed(0)
-        images = ((data.batch(list(range(len(data))), gen) + 1) * 127.5).round().to(torch.uint8)
+        images = uint8_images(data.batch(list(range(len(data))), gen))
     if len(images) > MAX_REFERENCE:
         keep = torch.randperm(len(images), generator=torch.Generator().manual_seed(0))[:MAX_REFERENCE]
         images = images[keep]
@@ -98,10 +106,11 @@ class CopyIndexWriter(Callback):
 
     def on_end(self, loop) -> None:
         path = self.run_dir / INDEX_NAME
-        if path.exists() or len(loop.data) < 2:
+        data = image_data(loop, type(self).__name__)
+        if path.exists() or len(data) < 2:
             return
-        images = reference_images(loop.data)
-        build_index(self._make_fx()(images), thumbnails(images), loop.data.manifest_sha256).save(path)
+        images = reference_images(data)
+        build_index(self._make_fx()(images), thumbnails(images), data.manifest_sha256).save(path)
 
 
 class KIDMonitor(Callback):
@@ -112,12 +121,13 @@ class KIDMonitor(Callback):
         self.best_kid, self.last_step = float("inf"), -1
 
     def on_start(self, loop) -> None:
+        data = image_data(loop, type(self).__name__)
         self.fx = self._make_fx()
-        images = reference_images(loop.data)
+        images = reference_images(data)
         self.ref = self.fx(images)
         self.ref_spread, self.ref_saturation = spread(images[:1024]), saturation(images)
         if not (self.run_dir / INDEX_NAME).exists():
-            build_index(self.ref, thumbnails(images), loop.data.manifest_sha256).save(self.run_dir / INDEX_NAME)
+            build_index(self.ref, thumbnails(images), data.manifest_sha256).save(self.run_dir / INDEX_NAME)
         best = self.run_dir / BEST / "best.json"
         if best.is_file() and loop.step > 0:   # a resumed run keeps its best so far
             self.best_kid = float(json.loads(best.read_text(encoding="utf-8"))["KID_effnet"])
@@ -140,7 +150,7 @@ class KIDMonitor(Callback):
             self._refuse(loop, {"step": loop.step, "kimg": loop.nimg / 1000},
                          "the generator draws NaN or infinite pixels")
             return {}
-        u8 = ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+        u8 = uint8_images(x)
         mean, std = kid(self.ref, self.fx(u8), subsets=50, subset_size=min(1000, len(self.ref), self.n))
         rec = {"step": loop.step, "kimg": loop.nimg / 1000, "KID_effnet": mean, "KID_effnet_std": std,
                "KID_effnet_samples": self.n, "sample_spread": spread(u8) / max(self.ref_spread, 1e-8)}
@@ -148,7 +158,7 @@ class KIDMonitor(Callback):
         if why:
             self._refuse(loop, rec, why)
         else:
-            self._log(loop, rec)
+            loop.log(rec)
             if mean < self.best_kid and self.keep_best:
                 self.best_kid = mean
                 self._export_best(G, rec)
@@ -157,14 +167,9 @@ class KIDMonitor(Callback):
             plot_kid(history, self.run_dir / "kid.png")
         return rec
 
-    def _log(self, loop, rec: dict) -> None:
-        for cb in loop.callbacks:
-            if isinstance(cb, MetricsLog):
-                cb.on_log(loop, rec)
-
     def _refuse(self, loop, rec: dict, why: str) -> None:
         """Log the figure with the reason it cannot become best/ (and say so on stderr)."""
-        self._log(loop, {**rec, "best_refused": why})
+        loop.log({**rec, "best_refused": why})
         if self.keep_best and not loop.quiet:
             tqdm.write(f"step {loop.step}: {why}; not kept in {self.run_dir / BEST}", file=sys.stderr)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, Sequence, runtime_checkable
 
 import torch
 from torch import nn
@@ -81,8 +81,27 @@ class Task(Protocol):
     def load_state_dict(self, state: dict) -> None: ...
 
 
+class TrainData(Protocol):
+    """What the loop trains on: its length, and batches drawn with the loop's generator only (so a resumed
+    run that restores the generator gets the same batches)."""
+
+    def __len__(self) -> int: ...
+    def batch(self, indices: Sequence[int] | torch.Tensor, generator: torch.Generator) -> torch.Tensor: ...
+
+
+@runtime_checkable
+class ImageData(TrainData, Protocol):
+    """Training pictures that a callback may score samples against (KID, the copy-check index):
+    `data.ImageDataset` is one. `batch` gives float (B, 3, R, R) in [-1, 1]."""
+
+    manifest_sha256: str
+
+    def as_tensor(self) -> torch.Tensor | None: ...   # uint8 (N, 3, R, R), or None when sizes differ (random crops)
+
+
 class Callback:
-    """Side effects of training (sample grids, metric logs, exported weights); runs on rank 0 only."""
+    """Side effects of training (sample grids, metric logs, exported weights); runs on rank 0 only.
+    A callback with figures of its own logs them with `loop.log(record)`, beside the losses."""
 
     def on_start(self, loop: "Loop") -> None: ...
     def on_step(self, loop: "Loop") -> None: ...
