@@ -8,26 +8,24 @@ import sys
 from pathlib import Path
 
 from ..io.video import FORMATS
-from ..models.pretrained import STARTER
-from ..pipelines import GeneratePipeline, InterpolatePipeline, load_model
-from ..pipelines.generate import MAX_REDRAWS
-from ..provenance.write import save_animation, save_image
-from .params import DEVICE_HELP, add_pipeline_options, out_target, pipeline_kwargs
+from ..pipelines.specs import GENERATE, INTERPOLATE
+from ..provenance.recipe import recipe_to_write
+from .params import DEVICE_HELP, add_pipeline_inputs, add_pipeline_options, out_target, pipeline_inputs, pipeline_kwargs
 
 
 def register(sub, parents) -> None:
-    g = sub.add_parser("generate", parents=parents, help=GeneratePipeline.help,
+    g = sub.add_parser("generate", parents=parents, help=GENERATE.help,
                        description="Sample images from a model; each PNG carries its recipe.")
-    g.add_argument("model", metavar="RUN_DIR|starter")
-    add_pipeline_options(g, GeneratePipeline)
+    add_pipeline_inputs(g, GENERATE)
+    add_pipeline_options(g, GENERATE)
     _shared(g, "DIR|FILE.png", "a folder for the images and their grid; or a .png file: with -n 1 the image, "
                                "with more the grid, the images beside it as NAME-seedS.png")
     g.set_defaults(func=run_generate)
 
-    i = sub.add_parser("interpolate", parents=parents, help=InterpolatePipeline.help,
+    i = sub.add_parser("interpolate", parents=parents, help=INTERPOLATE.help,
                        description="Morph between seeds' images; writes a GIF or an MP4 with its recipe.")
-    i.add_argument("model", metavar="RUN_DIR|starter")
-    add_pipeline_options(i, InterpolatePipeline)
+    add_pipeline_inputs(i, INTERPOLATE)
+    add_pipeline_options(i, INTERPOLATE)
     _shared(i, "FILE.gif|FILE.mp4|DIR", "the animation to write; a folder gets interpolate-SEEDS.gif")
     i.set_defaults(func=run_interpolate)
 
@@ -40,15 +38,15 @@ def _shared(p: argparse.ArgumentParser, metavar: str, help: str) -> None:
     p.add_argument("--json", action="store_true", help="print what was written as one JSON object")
 
 
-def _redaction(args) -> tuple[bool, str]:
-    return args.redact.strip() != "all", "" if args.redact.strip() == "all" else args.redact
-
-
 def run_generate(args) -> int:
-    kwargs = GeneratePipeline.resolve(**pipeline_kwargs(args, GeneratePipeline))
+    from ..models.pretrained import STARTER
+    from ..pipelines import GeneratePipeline, load_model
+    from ..pipelines.generate import MAX_REDRAWS
+    from ..provenance.write import save_image
+
+    kwargs = GENERATE.resolve(**pipeline_kwargs(args, GENERATE))
     out, to_file = out_target(args.out, (".png",), "a .png file name")
-    keep, fields = _redaction(args)
-    model = load_model(args.model, args.device)
+    model = load_model(pipeline_inputs(args, GENERATE)["model"], args.device)
     if args.model == STARTER:
         kwargs["no_copies"] = True          # the starter always checks: its index ships with it
     guard = None
@@ -60,7 +58,7 @@ def run_generate(args) -> int:
     if flagged and not args.quiet:
         print(f"warning: {len(flagged)} image(s) still close to a training image after {MAX_REDRAWS} redraws "
               "(see copy_check in their recipes)", file=sys.stderr)
-    paths = [str(save_image(img, path, recipe if keep else None, fields))
+    paths = [str(save_image(img, path, recipe_to_write(recipe, args.redact)))
              for img, recipe, path in zip(result.images, result.recipes, _generate_paths(out, to_file, kwargs))
              if path is not None]
     n = kwargs["n"]
@@ -89,14 +87,16 @@ def _generate_paths(out: Path, to_file: bool, kwargs: dict) -> list[Path | None]
 
 
 def run_interpolate(args) -> int:
-    kwargs = InterpolatePipeline.resolve(**pipeline_kwargs(args, InterpolatePipeline))
+    from ..pipelines import InterpolatePipeline, load_model
+    from ..provenance.write import save_animation
+
+    kwargs = INTERPOLATE.resolve(**pipeline_kwargs(args, INTERPOLATE))
     out, to_file = out_target(args.out, tuple(FORMATS), "a .gif or .mp4 file name")
     if not to_file:
         out = out / f"interpolate-{'-'.join(map(str, kwargs['seeds']))}{'-loop' if kwargs['loop'] else ''}.gif"
-    keep, fields = _redaction(args)
-    result = InterpolatePipeline(load_model(args.model, args.device))(**kwargs)
+    result = InterpolatePipeline(load_model(pipeline_inputs(args, INTERPOLATE)["model"], args.device))(**kwargs)
     out.parent.mkdir(parents=True, exist_ok=True)
-    save_animation(result.images, out, result.recipes[0] if keep else None, kwargs["fps"], fields)
+    save_animation(result.images, out, recipe_to_write(result.recipes[0], args.redact), kwargs["fps"])
     if args.json:
         print(json.dumps({"animation": str(out), "frames": len(result.images)}))
     else:

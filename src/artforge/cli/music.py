@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..pipelines import MusicBreedPipeline, MusicInterpolatePipeline, MusicSamplePipeline, load_model
-from ..pipelines.base import Output
-from .params import DEVICE_HELP, add_pipeline_options, out_target, pipeline_kwargs
+from ..pipelines.params import Spec
+from ..pipelines.specs import MUSIC_BREED, MUSIC_INTERPOLATE, MUSIC_SAMPLE
+from ..provenance.recipe import recipe_to_write
+from .params import DEVICE_HELP, add_pipeline_inputs, add_pipeline_options, out_target, pipeline_inputs, pipeline_kwargs
 
-POSITIONAL = {"music.interpolate": ("a", "b"), "music.breed": ("parents",)}
+if TYPE_CHECKING:
+    from ..pipelines.base import Output
+
 # Option names that differ from the parameter's, so that every verb says --frames for a sequence's length
 # (the recipe keeps the parameter's name; --steps still works, with a warning).
 RENAME = {"music.interpolate": {"steps": "frames"}}
@@ -21,23 +25,13 @@ def register(sub, parents) -> None:
                        description="Sample, morph and breed melodies with a trained music model. Each MIDI file "
                                    "carries its recipe (artforge recipe / replay work on it).")
     verbs = m.add_subparsers(dest="music_verb", metavar="VERB", required=True)
-    s = verbs.add_parser("sample", parents=parents, help=MusicSamplePipeline.help)
-    s.add_argument("model", metavar="RUN_DIR")
-    _options(s, MusicSamplePipeline)
-    i = verbs.add_parser("interpolate", parents=parents, help=MusicInterpolatePipeline.help)
-    i.add_argument("model", metavar="RUN_DIR")
-    i.add_argument("a", metavar="A.mid")
-    i.add_argument("b", metavar="B.mid")
-    _options(i, MusicInterpolatePipeline)
-    b = verbs.add_parser("breed", parents=parents, help=MusicBreedPipeline.help)
-    b.add_argument("model", metavar="RUN_DIR")
-    b.add_argument("parents", nargs="+", metavar="PARENT.mid")
-    _options(b, MusicBreedPipeline)
+    for verb, spec in (("sample", MUSIC_SAMPLE), ("interpolate", MUSIC_INTERPOLATE), ("breed", MUSIC_BREED)):
+        _options(verbs.add_parser(verb, parents=parents, help=spec.help), spec)
 
 
-def _options(p, pipeline) -> None:
-    # positional inputs are no options
-    add_pipeline_options(p, pipeline, skip=POSITIONAL.get(pipeline.name, ()), rename=RENAME.get(pipeline.name))
+def _options(p, spec: Spec) -> None:
+    add_pipeline_inputs(p, spec)                 # the model, then the melodies: positional
+    add_pipeline_options(p, spec, rename=RENAME.get(spec.name))
     p.add_argument("--out", required=True, metavar="DIR|FILE.mid",
                    help="a folder for the .mid, .wav and .png files; or FILE.mid: one melody (or a morph's whole "
                         "run) there, others beside it as FILE-NNN.mid, the piano roll as FILE.png")
@@ -46,20 +40,19 @@ def _options(p, pipeline) -> None:
                    help="recipe fields to leave out, comma-separated (e.g. model.path); 'all' strips it")
     p.add_argument("--device", default="auto", help=DEVICE_HELP)
     p.add_argument("--json", action="store_true", help="print what was written as one JSON object")
-    p.set_defaults(func=run, pipeline=pipeline)
+    p.set_defaults(func=run, spec=spec)
 
 
 def run(args) -> int:
-    pipeline = args.pipeline
-    kwargs = pipeline_kwargs(args, pipeline, skip=POSITIONAL.get(pipeline.name, ()), rename=RENAME.get(pipeline.name))
-    if pipeline.name == "music.interpolate":
-        kwargs.update(a=args.a, b=args.b)
-    elif pipeline.name == "music.breed":
-        kwargs["parents"] = ",".join(args.parents)
-    kwargs = pipeline.resolve(**kwargs)
+    from ..pipelines import PIPELINES, load_model
+
+    spec = args.spec
+    kwargs = spec.resolve(**pipeline_kwargs(args, spec, rename=RENAME.get(spec.name)))
+    inputs = pipeline_inputs(args, spec)
     out, to_file = out_target(args.out, (".mid", ".midi"), "a .mid file name")
-    result = pipeline(load_model(args.model, args.device))(**kwargs)
-    folder, stem = (out.parent, out.stem) if to_file else (out, _stem(pipeline.name))
+    model = load_model(inputs.pop("model"), args.device)
+    result = PIPELINES[spec.name](model).run(**inputs, **kwargs)
+    folder, stem = (out.parent, out.stem) if to_file else (out, _stem(spec.name))
     written = write_melodies(result, folder, stem, float(kwargs["bpm"]), wav=not args.no_wav, redact=args.redact,
                              named=to_file)
     out = folder
@@ -90,10 +83,9 @@ def write_melodies(result: Output, out: Path, stem: str, bpm: float, wav: bool =
     """
     from ..io.audio import render_wav
     from ..io.pianoroll import piano_roll
-    from ..provenance.recipe import dumps, redact as redact_recipe
+    from ..provenance.recipe import dumps
     from ..provenance.write import save_midi
 
-    keep, fields = redact.strip() != "all", "" if redact.strip() == "all" else redact
     out.mkdir(parents=True, exist_ok=True)
     written: dict = {"midi": [], "wav": [], "piano_roll": ""}
     singles = []
@@ -103,7 +95,7 @@ def write_melodies(result: Output, out: Path, stem: str, bpm: float, wav: bool =
         number = p.get("index", 0) + (p.get("seed", 0) if recipe.get("pipeline") == "music.sample" else 0)
         lone = named and len(result.melodies) == 1
         name = (stem if named else "morph") if whole else stem if lone else f"{stem}-{number:03d}"
-        midi = save_midi([melody], out / f"{name}.mid", recipe if keep else None, tempo_bpm=bpm, redact_fields=fields)
+        midi = save_midi([melody], out / f"{name}.mid", recipe_to_write(recipe, redact), tempo_bpm=bpm)
         written["midi"].append(str(midi))
         if wav:
             written["synth"] = render_wav(melody, out / f"{name}.wav", tempo_bpm=bpm)
@@ -111,7 +103,8 @@ def write_melodies(result: Output, out: Path, stem: str, bpm: float, wav: bool =
         if not whole:
             singles.append((name, melody))
     roll = out / f"{stem if named else PLURAL.get(stem, stem + 's')}.png"
-    text = dumps(redact_recipe(result.recipes[-1], fields)) if keep else None
+    roll_recipe = recipe_to_write(result.recipes[-1], redact)
+    text = dumps(roll_recipe) if roll_recipe is not None else None
     piano_roll([m for _, m in singles], roll, titles=[n for n, _ in singles], recipe_text=text)
     written["piano_roll"] = str(roll)
     return written

@@ -1,4 +1,5 @@
-"""Command-line options built from a pipeline's declared parameters (so the two cannot drift apart)."""
+"""Command-line arguments built from a pipeline's declaration (inputs positional, settings as options), so the
+two cannot drift apart; the declarations import no torch, so neither does building a parser."""
 
 from __future__ import annotations
 
@@ -7,34 +8,69 @@ import sys
 from pathlib import Path
 
 from ..errors import UserError
-from ..pipelines.base import Pipeline
+from ..pipelines.params import Spec
 
 
-def add_pipeline_options(parser: argparse.ArgumentParser, pipeline: type[Pipeline], skip: tuple = (),
-                         rename: dict[str, str] | None = None) -> None:
-    """One option per declared parameter, except those in `skip` (a verb that takes them positionally);
-    `rename` gives a parameter another option name on this verb (its old name stays, hidden, as an alias)."""
-    rename = rename or {}
-    for p in pipeline.params:
-        if p.name in skip:
+def add_pipeline_inputs(parser: argparse.ArgumentParser, spec: Spec, skip: tuple = ()) -> None:
+    """One positional argument per declared input that a command line can give (a model, files), in order;
+    artworks are the studio's."""
+    for i in spec.inputs:
+        if i.name in skip or i.kind in ("artwork", "artworks"):
             continue
-        flags = [f"--{rename.get(p.name, p.name).replace('_', '-')}"] + ([p.short] if p.short else [])
-        if p.kind == "bool":
-            parser.add_argument(*flags, dest=p.name, action="store_true", default=p.default, help=p.help)
-        else:
-            default = ",".join(map(str, p.default)) if p.kind == "ints" else p.default
-            parser.add_argument(*flags, dest=p.name, default=default, metavar=p.kind.upper(),
-                                help=f"{p.help}{p.range_text()} (default: {default})")
-        if p.name in rename:
-            parser.add_argument(f"--{p.name.replace('_', '-')}", dest=f"deprecated_{p.name}", default=None,
-                                help=argparse.SUPPRESS)
+        parser.add_argument(i.name, metavar=i.metavar or i.name.upper(), help=i.help,
+                            **({"nargs": "+"} if i.many else {}))
 
 
-def pipeline_kwargs(args: argparse.Namespace, pipeline: type[Pipeline], skip: tuple = (),
-                    rename: dict[str, str] | None = None) -> dict:
-    """The declared parameters' values; a renamed option's old name, when used, counts (with a warning)."""
+def pipeline_inputs(args: argparse.Namespace, spec: Spec, skip: tuple = ()) -> dict:
+    """The declared inputs' values from the command line, a list of files checked for its count."""
     out = {}
-    for p in pipeline.params:
+    for i in spec.inputs:
+        if i.name in skip or i.kind in ("artwork", "artworks"):
+            continue
+        value = getattr(args, i.name)
+        out[i.name] = i.check_count(list(value)) if i.many else value
+    return out
+
+
+def add_pipeline_options(parser: argparse.ArgumentParser, specs: Spec | list[tuple[str, Spec]], skip: tuple = (),
+                         rename: dict[str, str] | None = None) -> None:
+    """One option per declared setting, except those in `skip`; `rename` gives a setting another option name
+    on this verb (its old name stays, hidden, as an alias).
+
+    `specs` is one pipeline's declaration, or (label, spec) pairs for a verb that runs one of several: then
+    each setting is one option, given only when typed (each pipeline keeps its own default), its help naming
+    the labels of the pipelines that take it."""
+    rename = rename or {}
+    several = not isinstance(specs, Spec)
+    pairs = specs if several else [("", specs)]
+    seen: set[str] = set()
+    for _, spec in pairs:
+        for p in spec.params:
+            if p.name in skip or p.name in seen:
+                continue
+            seen.add(p.name)
+            flags = [f"--{rename.get(p.name, p.name).replace('_', '-')}"] + ([p.short] if p.short else [])
+            if several:
+                owners = ", ".join(dict.fromkeys(label for label, q in pairs if any(x.name == p.name for x in q.params)))
+                parser.add_argument(*flags, dest=p.name, default=argparse.SUPPRESS, metavar=p.kind.upper(),
+                                    help=f"{p.help}{p.range_text()} ({owners})")
+            elif p.kind == "bool":
+                parser.add_argument(*flags, dest=p.name, action="store_true", default=p.default, help=p.help)
+            else:
+                default = ",".join(map(str, p.default)) if p.kind == "ints" else p.default
+                parser.add_argument(*flags, dest=p.name, default=default, metavar=p.kind.upper(),
+                                    help=f"{p.help}{p.range_text()} (default: {default})")
+            if p.name in rename:
+                parser.add_argument(f"--{p.name.replace('_', '-')}", dest=f"deprecated_{p.name}", default=None,
+                                    help=argparse.SUPPRESS)
+
+
+def pipeline_kwargs(args: argparse.Namespace, spec: Spec, skip: tuple = (),
+                    rename: dict[str, str] | None = None) -> dict:
+    """The declared settings' values (those given, for options built from several specs); a renamed option's
+    old name, when used, counts (with a warning)."""
+    out = {}
+    for p in spec.params:
         if p.name in skip:
             continue
         old = getattr(args, f"deprecated_{p.name}", None)
@@ -42,7 +78,8 @@ def pipeline_kwargs(args: argparse.Namespace, pipeline: type[Pipeline], skip: tu
             new = (rename or {}).get(p.name, p.name)
             print(f"warning: --{p.name.replace('_', '-')} is deprecated here; use --{new.replace('_', '-')}",
                   file=sys.stderr)
-        out[p.name] = old if old is not None else getattr(args, p.name)
+        if old is not None or hasattr(args, p.name):
+            out[p.name] = old if old is not None else getattr(args, p.name)
     return out
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..pipelines.replay import replay
 from ..provenance import read_recipe
 from ..provenance.recipe import dumps
 
@@ -37,6 +36,8 @@ def run_recipe(args) -> int:
 
 
 def run_replay(args) -> int:
+    from ..pipelines.replay import replay       # torch: only when a file is replayed, not for --help
+
     out = Path(args.out)
     if out.is_dir() or (not out.suffix and not out.exists()):
         out = out / Path(args.file).name

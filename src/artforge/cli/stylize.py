@@ -11,21 +11,20 @@ The output carries its recipe (the input files' paths and SHA-256, every setting
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from pathlib import Path
 
 from ..errors import UserError
-from ..io.weights import CONFIG_NAME
-from ..pipelines.style_models import ARBITRARY_STARTER, ArbitraryStylePipeline, FastStylePipeline, load_style_model
-from ..pipelines.stylize import MAX_PIXELS, StylizePipeline, feature_net_handle, iterations_at, scales, vgg19_handle
-from ..provenance.write import save_image
-from .params import DEVICE_HELP, out_target, show_progress
+from ..pipelines import specs as S
+from ..provenance.recipe import recipe_to_write
+from .params import DEVICE_HELP, add_pipeline_options, out_target, pipeline_kwargs, show_progress
 
 METHODS = ("auto", "optimize", "arbitrary", "fast")
 VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".webm", ".mkv", ".avi")
-PIPES = {"optimize": StylizePipeline, "arbitrary": ArbitraryStylePipeline, "fast": FastStylePipeline}
+# Each method's declaration for a picture, and for a video (frames at their own size, `temporal` blending).
+SPECS = {"optimize": S.STYLIZE_OPTIMIZE, "arbitrary": S.STYLIZE_ARBITRARY, "fast": S.STYLIZE_FAST}
+VIDEO_SPECS = {"arbitrary": S.VIDEO_ARBITRARY, "fast": S.VIDEO_FAST}
 
 
 def register(sub, parents) -> None:
@@ -37,30 +36,19 @@ def register(sub, parents) -> None:
                     "default for videos). A run folder from 'artforge train style' in place of the style image "
                     "applies that trained style (--method fast, chosen by itself). Several style images blend "
                     "with --style-weights.")
-    p.add_argument("content", metavar="CONTENT", help="the picture (PNG, JPEG, WebP, BMP, TIFF, GIF) or video (MP4, "
-                                                      "MOV, WebM, MKV) to repaint")
-    p.add_argument("styles", nargs="+", metavar="STYLE_OR_RUN", help="one or more style images, or one style run folder")
+    p.add_argument("content", metavar=S.CONTENT.metavar, help=S.CONTENT.help)
+    p.add_argument("styles", nargs="+", metavar="STYLE_OR_RUN",
+                   help=f"{S.STYLES.help}, or one style run folder ({S.FAST_MODEL.help})")
     p.add_argument("--method", default="auto", choices=METHODS,
                    help="auto (default): fast for a run folder, arbitrary for a video, optimize for a picture")
-    seen: set[str] = set()
-    for pipe in PIPES.values():                # one option per declared parameter; each method keeps its defaults
-        for prm in pipe.params:
-            if prm.name in seen:
-                continue
-            seen.add(prm.name)
-            owners = [m for m, q in PIPES.items() if any(x.name == prm.name for x in q.params)]
-            p.add_argument(f"--{prm.name.replace('_', '-')}", dest=prm.name, default=argparse.SUPPRESS,
-                           metavar=prm.kind.upper(), help=f"{prm.help}{prm.range_text()} ({', '.join(owners)})")
-    p.add_argument("--model", default=ARBITRARY_STARTER, metavar="RUN",
-                   help="arbitrary: the AdaIN network (default: %(default)s, shipped)")
-    p.add_argument("--temporal", type=float, default=0.6, metavar="W",
-                   help="video: weight of the previous stylized frame, warped by optical flow, where the flow "
-                        "is reliable (0 = frame by frame; default %(default)s)")
+    add_pipeline_options(p, list(SPECS.items()) + list(VIDEO_SPECS.items()))   # each method keeps its defaults
+    p.add_argument("--model", default=S.ARBITRARY_STARTER, metavar=S.ARBITRARY_MODEL.metavar,
+                   help=f"arbitrary: {S.ARBITRARY_MODEL.help} (default: %(default)s, shipped)")
     p.add_argument("--compare", action="store_true",
                    help="video: also stylize frame by frame and print both flicker scores")
     p.add_argument("--out", required=True, metavar="OUT.png|OUT.mp4|DIR",
                    help="the PNG (or MP4 for a video) to write, with its recipe; a folder gets CONTENT-stylized.png")
-    p.add_argument("--max-pixels", type=int, default=MAX_PIXELS, metavar="N",
+    p.add_argument("--max-pixels", type=int, default=S.MAX_PIXELS, metavar="N",
                    help="refuse input images (or video frames) with more pixels (default: %(default)s)")
     p.add_argument("--redact", default="", metavar="FIELDS",
                    help="recipe fields to leave out, comma-separated (e.g. parents); 'all' strips it")
@@ -73,6 +61,8 @@ def register(sub, parents) -> None:
 
 
 def is_style_run(path: str | Path) -> bool:
+    from ..io.weights import CONFIG_NAME
+
     return Path(path).is_dir() and (Path(path) / CONFIG_NAME).is_file()
 
 
@@ -103,26 +93,39 @@ def stylize_out(args) -> Path:
     return out if to_file else out / f"{Path(args.content).stem}-stylized{suffix}"
 
 
+def given_settings(args, method: str, video: bool) -> dict:
+    """The settings typed on the command line for `method` on a picture or a video; one typed for another
+    method (or the other kind of input) is a UserError naming it."""
+    spec = (VIDEO_SPECS if video else SPECS)[method]
+    given = pipeline_kwargs(args, spec)
+    every = {p.name for q in list(SPECS.values()) + list(VIDEO_SPECS.values()) for p in q.params}
+    other = sorted(name for name in vars(args) if name in every and name not in given)
+    if video and "size" in other:
+        raise UserError("--size does not apply to videos: frames are stylized at their own size "
+                        "(scale the video first to change it)")
+    if not video and "temporal" in other and method in VIDEO_SPECS:
+        raise UserError("--temporal is for videos (the blending of each frame with the previous one); "
+                        "a picture has no previous frame")
+    if other:
+        raise UserError(f"--{other[0].replace('_', '-')} does not apply to --method {method}")
+    return spec.resolve(**given)
+
+
 def run(args) -> int:
+    from ..pipelines.style_models import ArbitraryStylePipeline, FastStylePipeline, load_style_model
+    from ..provenance.write import save_image
+
     out = stylize_out(args)
     if args.max_pixels <= 0:
         raise UserError(f"--max-pixels must be positive, got {args.max_pixels}")
     method = choose_method(args)
-    pipe_cls = PIPES[method]
-    given = {prm.name: getattr(args, prm.name) for prm in pipe_cls.params if hasattr(args, prm.name)}
-    other = sorted(name for name in vars(args) if name not in given and
-                   any(name == prm.name for q in PIPES.values() for prm in q.params))
-    if other:
-        raise UserError(f"--{other[0].replace('_', '-')} does not apply to --method {method}")
+    video = Path(args.content).suffix.lower() in VIDEO_SUFFIXES
+    kwargs = given_settings(args, method, video)
     if args.vgg19 and method != "optimize":
         raise UserError(f"--vgg19 is for --method optimize; --method {method} uses its trained network")
-    kwargs = pipe_cls.resolve(**given)
-    if Path(args.content).suffix.lower() in VIDEO_SUFFIXES:
+    if video:
         from .stylize_video import run_video
-        if "size" in given:
-            raise UserError("--size does not apply to videos: frames are stylized at their own size "
-                            "(scale the video first to change it)")
-        return run_video(args, method, kwargs | {"size": 0}, out)
+        return run_video(args, method, kwargs, out)
     t0 = time.perf_counter()
     bars: list = []
     if method == "optimize":
@@ -139,8 +142,7 @@ def run(args) -> int:
         pipe = FastStylePipeline(load_style_model(args.styles[0], args.device), max_pixels=args.max_pixels)
         result = pipe(args.content, **kwargs)
     seconds = time.perf_counter() - t0
-    keep = args.redact.strip() != "all"
-    save_image(result.images[0], out, result.recipes[0] if keep else None, "" if not keep else args.redact)
+    save_image(result.images[0], out, recipe_to_write(result.recipes[0], args.redact))
     w, h = result.images[0].size
     if args.json:
         body = {"image": str(out), "size": [w, h], "method": method, "seconds": round(seconds, 3)}
@@ -152,7 +154,9 @@ def run(args) -> int:
     return 0
 
 
-def _optimize_pipe(args, kwargs: dict, bars: list) -> StylizePipeline:
+def _optimize_pipe(args, kwargs: dict, bars: list):
+    from ..pipelines.stylize import StylizePipeline, feature_net_handle, iterations_at, scales, vgg19_handle
+
     total = sum(iterations_at(kwargs["iterations"], k) for k in range(len(scales(kwargs["size"]))))
 
     def step(parts: dict) -> None:       # the bar appears once the inputs have been read and checked

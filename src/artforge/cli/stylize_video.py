@@ -20,17 +20,19 @@ from .params import show_progress
 
 
 def run_video(args, method: str, kwargs: dict, out: Path) -> int:
+    """`kwargs`: the method's video settings, checked (specs.VIDEO_ARBITRARY / VIDEO_FAST), `temporal` among them."""
     if out.suffix.lower() != ".mp4":
         raise UserError(f"--out {out}: a stylized video is written as .mp4")
     if method == "arbitrary":
         pipe = ArbitraryStylePipeline(load_style_model(args.model, args.device), max_pixels=args.max_pixels)
         styles = pipe.read_styles(args.styles, kwargs["style_weights"])
         stylize = pipe.video_stylizer(styles, kwargs)
-        recipe = pipe.recipe("video", dict(kwargs), [s.parent() for s in styles])
+        recipe = pipe.recipe("video", {k: v for k, v in kwargs.items() if k != "temporal"},
+                             [s.parent() for s in styles])
     else:
         pipe = FastStylePipeline(load_style_model(args.styles[0], args.device), max_pixels=args.max_pixels)
         stylize = pipe.video_stylizer(kwargs)
-        recipe = pipe.recipe("video", dict(kwargs), [])
+        recipe = pipe.recipe("video", {k: v for k, v in kwargs.items() if k != "temporal"}, [])
     bars: list = []
 
     def progress(done: int, total: int) -> None:
@@ -41,10 +43,9 @@ def run_video(args, method: str, kwargs: dict, out: Path) -> int:
             bars.append(tqdm(total=total, unit="frame", desc="stylize", leave=False))
         bars[0].update(1)
 
-    keep = args.redact.strip() != "all"
     try:
-        result = stylize_video(args.content, out, stylize, temporal=args.temporal, recipe=recipe if keep else None,
-                               redact_fields=args.redact if keep else None, score=warping_error,
+        result = stylize_video(args.content, out, stylize, temporal=kwargs["temporal"], recipe=recipe,
+                               redact=args.redact, score=warping_error,
                                compare=args.compare, on_frame=progress, max_pixels=args.max_pixels)
     finally:
         for bar in bars:

@@ -1,21 +1,31 @@
-"""Inference-only creating operations. Each declares its parameters once and returns outputs with recipes."""
+"""Inference-only creating operations. Each declares its parameters once and returns outputs with recipes.
 
-from .base import ModelHandle, Output, Param, Pipeline, load_model
-from .breed import BreedPipeline
-from .explore import ExplorePipeline
-from .generate import GeneratePipeline
-from .interpolate import InterpolatePipeline
-from .music import MusicBreedPipeline, MusicInterpolatePipeline, MusicSamplePipeline
-from .style_models import ArbitraryStylePipeline, FastStylePipeline
-from .stylize import StylizePipeline
+The names below are imported on first use: importing artforge.pipelines (and the torch-free declarations in
+.params and .specs) imports no torch.
+"""
 
-PIPELINES: dict[str, type[Pipeline]] = {p.name: p for p in (GeneratePipeline, InterpolatePipeline, BreedPipeline,
-                                                           ExplorePipeline,
-                                                           MusicSamplePipeline, MusicInterpolatePipeline,
-                                                           MusicBreedPipeline, StylizePipeline,
-                                                           ArbitraryStylePipeline, FastStylePipeline)}
+from importlib import import_module
+from typing import Any
 
-__all__ = ["PIPELINES", "ArbitraryStylePipeline", "FastStylePipeline", "BreedPipeline", "ExplorePipeline", "GeneratePipeline", "InterpolatePipeline", "MusicBreedPipeline",
-           "MusicInterpolatePipeline",
-           "MusicSamplePipeline", "ModelHandle", "Output", "Param",
-           "Pipeline", "StylizePipeline", "load_model"]
+_LAZY = {"ModelHandle": "base", "Output": "base", "Pipeline": "base", "load_model": "base", "Param": "params",
+         "BreedPipeline": "breed", "ExplorePipeline": "explore", "GeneratePipeline": "generate",
+         "InterpolatePipeline": "interpolate", "MusicBreedPipeline": "music", "MusicInterpolatePipeline": "music",
+         "MusicSamplePipeline": "music", "ArbitraryStylePipeline": "style_models",
+         "FastStylePipeline": "style_models", "StylizePipeline": "stylize"}
+_CLASSES = ("GeneratePipeline", "InterpolatePipeline", "BreedPipeline", "ExplorePipeline", "MusicSamplePipeline",
+            "MusicInterpolatePipeline", "MusicBreedPipeline", "StylizePipeline", "ArbitraryStylePipeline",
+            "FastStylePipeline")
+
+
+def __getattr__(name: str) -> Any:
+    if name == "PIPELINES":
+        value: Any = {cls.name: cls for cls in map(__getattr__, _CLASSES)}
+    elif name in _LAZY:
+        value = getattr(import_module(f"{__name__}.{_LAZY[name]}"), name)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+__all__ = ["PIPELINES", *_LAZY]

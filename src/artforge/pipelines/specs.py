@@ -78,8 +78,8 @@ MUSIC_SAMPLE = Spec("music.sample", "sample new melodies from a music model", in
 
 MUSIC_INTERPOLATE = Spec(
     "music.interpolate", "morph from one melody to another through the model's latent space",
-    inputs=(MUSIC_MODEL, Input("a", "file", "the first melody (a MIDI file)", metavar="A.mid"),
-            Input("b", "file", "the last melody (a MIDI file)", metavar="B.mid")), params=(
+    inputs=(MUSIC_MODEL, Input("a", "file", "the first melody (MIDI)", metavar="A.mid"),
+            Input("b", "file", "the last melody (MIDI)", metavar="B.mid")), params=(
         Param("steps", "int", 8, "melodies in the morph, both ends included", 2, 64),
         Param("temperature", "float", 0.0, TEMPERATURE, 0.0, 2.0),
         Param("seed", "int", 0, "seed of the sampling (used when temperature > 0)", 0, SEED_MAX),
@@ -89,7 +89,7 @@ MUSIC_INTERPOLATE = Spec(
 
 MUSIC_BREED = Spec(
     "music.breed", "breed melodies: latent crossover, blending and mutation; children record their parents",
-    inputs=(MUSIC_MODEL, Input("parents", "files", "two or more melodies (MIDI files)", metavar="PARENT.mid",
+    inputs=(MUSIC_MODEL, Input("parents", "files", "two or more melodies (MIDI)", metavar="PARENT.mid",
                                min=2, max=8)), params=(
         Param("children", "int", 4, "how many children", 1, 64),
         Param("mutation", "float", 0.3, "strength of random change (0 = none)", 0.0, 2.0),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Annotated, Any, Callable
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
@@ -19,27 +19,43 @@ from ..errors import UserError, quoted
 from ..models.pretrained import STARTER
 from ..pipelines import GeneratePipeline, Output, Pipeline
 from ..pipelines.base import latents
+from ..pipelines.params import Input, Spec
 from ..pipelines.generate import batch_invariant_forward
 from .models import ModelLibrary
 
 
 _TYPES: dict[str, Any] = {"int": int, "float": float, "bool": bool, "str": str, "ints": list[int]}
+ArtworkId = Annotated[int, Field(ge=1, le=2**63 - 1)]        # SQLite's integers
 
 
-def params_model(pipeline: type[Pipeline], name: str, exclude: tuple[str, ...] = (),
+def input_field(i: Input, default: Any = ...) -> tuple[Any, Any]:
+    """A declared input as a body field: a model by its name, a file or an artwork by the id of the artwork
+    that holds it (the studio keeps every file as an artwork), several as a list of ids."""
+    if i.kind == "model":
+        return str, Field(default, max_length=100, description=i.help)
+    if i.many:
+        return list[ArtworkId], Field(default, min_length=i.min, max_length=i.max, description=f"artwork ids of {i.help}")
+    return ArtworkId, Field(default, description=f"artwork id of {i.help}")
+
+
+def params_model(pipeline: type[Pipeline] | Spec, name: str, exclude: tuple[str, ...] = (),
                  defaults: dict | None = None, **extra: Any) -> type[BaseModel]:
-    """A request body built from a pipeline's declared parameters (types, defaults, help and ranges
-    documented in the OpenAPI schema; the values are checked by the Params themselves). Types are strict:
-    true is not 1, "yes" is not true, 2.0 is not an integer; NaN and infinities are refused."""
-    fields: dict[str, Any] = dict(extra)
+    """A request body built from a pipeline's declaration: one field per input (typed by `input_field`), then
+    one per setting (types, defaults, help and ranges documented in the OpenAPI schema; the values are
+    checked by the Params themselves). `exclude` leaves fields out, `defaults` changes defaults, `extra`
+    adds fields or replaces derived ones. Types are strict: true is not 1, "yes" is not true, 2.0 is not an
+    integer; NaN and infinities are refused."""
+    defaults = defaults or {}
+    fields: dict[str, Any] = {i.name: input_field(i, defaults.get(i.name, ...)) for i in pipeline.inputs
+                              if i.name not in exclude}
     for p in pipeline.params:
         if p.name in exclude:
             continue
         limits = {k: v for k, v in (("minimum", p.min), ("maximum", p.max)) if v is not None}
-        default = (defaults or {}).get(p.name, p.default)
         finite = {"allow_inf_nan": False} if p.kind == "float" else {}
-        fields[p.name] = (_TYPES[p.kind], Field(default, description=p.help, json_schema_extra=limits or None,
-                                                **finite))
+        fields[p.name] = (_TYPES[p.kind], Field(defaults.get(p.name, p.default), description=p.help,
+                                                json_schema_extra=limits or None, **finite))
+    fields.update(extra)
     return create_model(name, __config__=ConfigDict(extra="forbid", strict=True), **fields)
 
 

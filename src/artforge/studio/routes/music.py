@@ -34,7 +34,6 @@ MAX_MELODIES = 16                   # per request (sample n, morph steps, breed 
 MAX_MIDI_BYTES = 1 << 20            # a MIDI tune is kilobytes; a megabyte is generous
 DEFAULT_MODEL = "starter:melody-2bar"
 _MODEL = (str, Field(DEFAULT_MODEL, max_length=100, description="a music model (see GET /api/music/models)"))
-ArtworkId = Annotated[int, Field(ge=1, le=2**63 - 1)]        # SQLite's integers
 PathId = Annotated[int, PathParam(ge=1, le=2**63 - 1, description="artwork id")]
 _V = Query(None, max_length=64, description="the file's SHA-256: then the response may be cached for good")
 
@@ -43,13 +42,9 @@ SampleBody = params_model(
     attributes=(dict[str, float], Field(default_factory=dict, max_length=8,
                                         description="steer along the model's attribute vectors: {name: amount}, "
                                                     "amounts in [-3, 3] (names: GET /api/music/models)")))
-InterpolateBody = params_model(
-    MusicInterpolatePipeline, "MusicInterpolateBody", exclude=("a", "b", "attribute"), model=_MODEL,
-    a=(ArtworkId, Field(description="artwork id of the first melody (a music artwork or an uploaded MIDI)")),
-    b=(ArtworkId, Field(description="artwork id of the last melody")))
-BreedBody = params_model(
-    MusicBreedPipeline, "MusicBreedBody", exclude=("parents",), model=_MODEL,
-    parents=(list[ArtworkId], Field(min_length=2, max_length=8, description="artwork ids of two or more melodies")))
+# a, b and parents: the ids of the artworks holding the melodies (music artworks or uploaded MIDI tunes)
+InterpolateBody = params_model(MusicInterpolatePipeline, "MusicInterpolateBody", exclude=("attribute",), model=_MODEL)
+BreedBody = params_model(MusicBreedPipeline, "MusicBreedBody", model=_MODEL)
 
 
 def music_models(request: Request) -> MusicModels:
@@ -117,7 +112,7 @@ async def interpolate(body: InterpolateBody, request: Request,  # type: ignore[v
     params = body.model_dump()
     model, ids = params.pop("model"), [params.pop("a"), params.pop("b")]
     _at_most(request, "steps", params["steps"])
-    kwargs = {k: v for k, v in MusicInterpolatePipeline.resolve(a="a", b="b", **params).items() if k not in ("a", "b")}
+    kwargs = MusicInterpolatePipeline.resolve(**params)
     steps = int(lib.ready(model)["steps"])
     parents = parent_artworks(studio, ids)
     ends = [melody_of(studio.store, studio.settings.objects_dir, p, steps) for p in parents]
@@ -141,7 +136,7 @@ async def breed(body: BreedBody, request: Request, user: User = Depends(editor))
     if len(ids) < 2:
         raise UserError("parents: give two or more different melodies")
     _at_most(request, "children", params["children"])
-    kwargs = {k: v for k, v in MusicBreedPipeline.resolve(parents="a,b", **params).items() if k != "parents"}
+    kwargs = MusicBreedPipeline.resolve(**params)
     steps = int(lib.ready(model)["steps"])
     parents = parent_artworks(studio, ids)
     tokens = [melody_of(studio.store, studio.settings.objects_dir, p, steps) for p in parents]
