@@ -109,10 +109,11 @@ def test_a_board_may_hold_other_peoples_pictures(owner, editor):
     lambda c, bid: c.post(f"/api/boards/{bid}/artworks/remove", json={"artworks": [1]}),
     lambda c, bid: c.get(f"/api/artworks?board={bid}"),
 ], ids=["get", "rename", "delete", "add", "remove", "filter"])
-def test_someone_elses_board_is_a_404_like_a_missing_one(studio, owner, editor, call):
+@pytest.mark.parametrize("who", ["editor", "owner"])
+def test_someone_elses_board_is_a_404_like_a_missing_one(studio, owner, editor, call, who):
     upload(editor, 15)
     bid = board(editor, "Private")["id"]
-    other = studio.user(owner, "otto", "editor")
+    other = studio.user(owner, "otto", "editor") if who == "editor" else owner     # the studio's owner too
     theirs, missing = call(other, bid), call(other, bid + 1000)
     assert (theirs.status_code, missing.status_code) == (404, 404)
     assert theirs.json()["detail"] == f"you have no board {bid}"
@@ -134,6 +135,19 @@ def test_a_viewer_reads_their_own_boards_but_cannot_change_them(studio, owner):
     r = vera.post("/api/boards", json={"name": "New"})
     assert (r.status_code, r.json()["detail"]) == (403, "vera is a viewer; this needs editor rights")
     assert vera.delete(f"/api/boards/{bid}").status_code == 403
+
+
+def test_deleting_an_account_deletes_its_boards_and_keeps_the_pictures(studio, owner):
+    otto = studio.user(owner, "otto", "editor")
+    a = upload(owner, 16)
+    bid = board(otto, "Leaving")["id"]
+    add(otto, bid, [a["id"]])
+    uid = next(u["id"] for u in owner.get("/api/users").json() if u["username"] == "otto")
+    assert owner.delete(f"/api/users/{uid}").json() == {"ok": True}
+    with studio.app.state.studio.store.read() as c:
+        assert c.execute("SELECT COUNT(*) FROM boards").fetchone()[0] == 0
+        assert c.execute("SELECT COUNT(*) FROM board_items").fetchone()[0] == 0
+    assert owner.get(f"/api/artworks/{a['id']}").status_code == 200
 
 
 def test_names_are_unique_per_owner_in_any_case(studio, owner, editor):
