@@ -84,7 +84,8 @@ def test_paths_from_requests_stay_inside_the_data_dir(studio, owner, tmp_path):
 def test_pipelines_list_their_declared_params(owner):
     got = {p["name"]: p for p in owner.get("/api/pipelines").json()}
     assert set(got) == set(PIPELINES)
-    assert got["generate"] == {**GeneratePipeline.schema(), "studio_endpoint": "/api/generate"}
+    assert got["generate"] == {**GeneratePipeline.schema(), "family": "gan", "studio_endpoint": "/api/generate",
+                               "studio_page": "create"}
     seed = next(p for p in got["generate"]["params"] if p["name"] == "seed")
     assert seed["type"] == "int" and seed["min"] == 0
 

@@ -5,42 +5,40 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 import torch
 from torch import nn
 
+from .. import families
 from ..errors import RunError
 from ..io.weights import CONFIG_NAME, WEIGHTS_NAME, load_config, load_weights
 
 STARTER = "starter"
-# The melody models that ship with artforge, by the names the CLI accepts.
-MUSIC_STARTERS = {"starter:melody-2bar": "melody-2bar", "starter:melody-16bar": "melody-16bar"}
-# The style networks that ship with artforge.
-STYLE_STARTERS = {"starter:style-arbitrary": "arbitrary"}
+# Derived views of the registry (artforge.families) for the callers that name them; look-ups go there.
+MUSIC_STARTERS = {s.name: Path(s.folder).name for s in families.family("music").starters}
+STYLE_STARTERS = {s.name: Path(s.folder).name for s in families.family("style").starters}
 
 
 def starter_dir() -> Path:
     """The small generator that ships inside the package."""
-    return Path(str(resources.files("artforge") / "assets" / "starter"))
+    return families.starter(STARTER).path()
 
 
 def music_starter_dir(name: str) -> Path:
-    return Path(str(resources.files("artforge") / "assets" / "music" / MUSIC_STARTERS[name]))
+    if name not in MUSIC_STARTERS:
+        raise KeyError(name)
+    return families.starter(name).path()
 
 
 def shipped_model_dir(name: str) -> Path | None:
     """The folder of a model that ships inside the package ('starter', 'starter:melody-2bar', ...)."""
-    if name == STARTER:
-        return starter_dir()
-    if name in STYLE_STARTERS:
-        return Path(str(resources.files("artforge") / "assets" / "style" / STYLE_STARTERS[name]))
-    return music_starter_dir(name) if name in MUSIC_STARTERS else None
+    found = families.starter(str(name))
+    return found.path() if found else None
 
 
 def resolve_model_dir(name_or_path: str | Path) -> Path:
-    """'starter' (or a shipped melody model's name) or a run folder -> the folder; RunError when it holds no model."""
+    """A shipped model's name ('starter', 'starter:melody-2bar', ...) or a run folder -> the folder; RunError when it holds no model."""
     p = shipped_model_dir(str(name_or_path)) or Path(name_or_path)
     if not p.is_dir():
         raise RunError(f"model folder not found: {p}; give a run folder or 'starter'")
@@ -50,35 +48,21 @@ def resolve_model_dir(name_or_path: str | Path) -> Path:
     return p
 
 
-def build_from_config(config: dict) -> nn.Module:
-    """An untrained network of the family and architecture that `config` (a config.json) names."""
-    from . import build_generator
+def build_from_config(config: dict, where: str = "") -> nn.Module:
+    """An untrained network of the family and architecture that `config` (a config.json) names, as the
+    family's registration (artforge.families) says: `Arch.network(from_dict(Arch.config, config["model"]))`."""
+    from ..config import from_dict
 
-    family = config.get("family")
-    if family == "music":
-        from ..config import from_dict
-        from .musicvae import MusicVAE, MusicVAEConfig, SegmentVAE, SegmentVAEConfig
-        if config.get("arch") == "musicvae-segments":
-            return SegmentVAE(from_dict(SegmentVAEConfig, config["model"]))
-        return MusicVAE(from_dict(MusicVAEConfig, config["model"]))
-    if family == "style":
-        from ..config import from_dict
-        from .stylenet import AdaINConfig, StyleDecoder, TransformConfig, TransformNet
-        if config.get("arch") == "adain-lite0":
-            return StyleDecoder(from_dict(AdaINConfig, config["model"]))
-        if config.get("arch") == "transform-net":
-            return TransformNet(from_dict(TransformConfig, config["model"]))
-        raise RunError(f"style architecture '{config.get('arch')}' cannot be loaded by this artforge")
-    if family != "gan":
-        raise RunError(f"model family '{family}' cannot be loaded by this artforge")
-    return build_generator(config["arch"], config["model"])
+    arch = families.family(config.get("family")).arch(config.get("arch"))
+    net, cfg = families.resolve(arch.network), families.resolve(arch.config)
+    return net(from_dict(cfg, dict(config.get("model") or {}), where=where))
 
 
 def from_pretrained(name_or_path: str | Path, device: str | torch.device = "cpu") -> nn.Module:
     """The network in a model folder, in eval mode, with its config.json as `.artforge_config`."""
     folder = resolve_model_dir(name_or_path)
     config = load_config(folder / CONFIG_NAME)
-    module = build_from_config(config)
+    module = build_from_config(config, where=f" in {folder / CONFIG_NAME}")
     state = load_weights(folder / WEIGHTS_NAME)
     problem = state_mismatch(module.state_dict(), state)
     if problem:

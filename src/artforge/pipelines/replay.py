@@ -9,10 +9,11 @@ import numpy as np
 import torch
 from PIL import Image
 
+from .. import families
 from ..errors import RecipeError, RunError, UserError
 from ..io.video import read_frames
 from ..io.weights import WEIGHTS_NAME, file_sha256
-from ..models.pretrained import MUSIC_STARTERS, STARTER, STYLE_STARTERS, shipped_model_dir
+from ..models.pretrained import shipped_model_dir
 from ..provenance import read_recipe
 from ..provenance.recipe import check_replayable
 from ..provenance.write import save_animation, save_image
@@ -20,15 +21,16 @@ from .base import ModelHandle, Output, load_model, pick_device
 
 
 def candidate_model_dirs(recipe: dict, explicit: str | None) -> list[Path | str]:
-    """Where to look for the model, most specific first: --model, the recorded path, the starter,
-    folders named in $ARTFORGE_RUNS, and run folders up to two levels below the current directory."""
+    """Where to look for the model, most specific first: --model, the recorded path, every registered
+    family's shipped models, folders named in $ARTFORGE_RUNS, and run folders up to two levels below the
+    current directory."""
     if explicit:
         return [explicit]
     out: list[Path | str] = []
     recorded = recipe.get("model", {}).get("path")
     if recorded:
         out.append(Path(recorded))
-    out += [STARTER, *MUSIC_STARTERS, *STYLE_STARTERS]
+    out += [s.name for s in families.starters()]
     for root in filter(None, os.environ.get("ARTFORGE_RUNS", "").split(os.pathsep)):
         out += [p.parent for p in Path(root).glob(f"**/{WEIGHTS_NAME}")]
     cwd = Path.cwd()
@@ -75,7 +77,7 @@ def replay_device(recipe: dict, device: str = "auto") -> torch.device:
 
 def replay(src: str | Path, out: str | Path, model: str | None = None, device: str = "auto") -> tuple[Path, bool | None]:
     """Write the replayed output to `out`; also say whether it equals `src` pixel for pixel."""
-    from . import PIPELINES
+    from . import pipeline_class
 
     recipe = read_recipe(src)
     check_replayable(recipe, src)
@@ -83,11 +85,11 @@ def replay(src: str | Path, out: str | Path, model: str | None = None, device: s
         raise RecipeError(f"{out} is the file being replayed; give another file name or a folder (replay never "
                           "writes over its source)")
     name = recipe.get("pipeline")
-    if name not in PIPELINES:
+    cls = pipeline_class(name) if isinstance(name, str) else None
+    if cls is None:
         raise RecipeError(f"{src}: the recipe names no pipeline this artforge can replay ({name!r})")
     if "params" not in recipe:
         raise RecipeError(f"{src}: the recipe has no params, so it cannot be replayed")
-    cls = PIPELINES[name]
     # a pipeline with no trained model (stylize.optimize) finds its own network by the recipe's hash
     find = getattr(cls, "replay_model", find_model)
     handle = find(recipe, model, replay_device(recipe, device))

@@ -10,7 +10,8 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, Response
 
-from ...pipelines import PIPELINES
+from ... import families
+from ...pipelines import pipeline_class
 from ..auth import User, editor, viewer
 from ..models import Protected
 from ..removal import InUse, NotYours, list_uploads, may_delete_run, remove_run, remove_upload, run_records, run_uses
@@ -86,8 +87,34 @@ def delete_upload(upload_id: UploadId, request: Request, user: User = Depends(ed
     return Response(status_code=204)
 
 
-@router.get("/api/pipelines")
-def list_pipelines(user: User = Depends(viewer)) -> list[dict]:
-    from ..routes.create import STUDIO_PIPELINES
+def served_routes(app) -> list[tuple[str, set[str], object]]:
+    """(path, methods, handler) of every route the app serves, those of included routers too."""
+    try:
+        from fastapi.routing import iter_route_contexts     # newer FastAPI keeps included routers nested
+    except ImportError:
+        routes = app.routes
+    else:
+        routes = iter_route_contexts(app.routes)
+    return [(r.path, set(getattr(r, "methods", None) or ()), getattr(r, "endpoint", None)) for r in routes]
 
-    return [{**cls.schema(), "studio_endpoint": STUDIO_PIPELINES.get(name)} for name, cls in PIPELINES.items()]
+
+def studio_endpoints(app) -> dict[str, tuple[str, str]]:
+    """pipeline -> (the POST route that runs it, the studio page whose routes module serves it: create,
+    explore, music, ...), for every registered pipeline the studio really serves. Read from the app's own
+    routes, so it can neither name a route that is gone nor miss one added at the family's path for it."""
+    posted = {path: handler.__module__.rsplit(".", 1)[-1] for path, methods, handler in served_routes(app)
+              if "POST" in methods and handler is not None}
+    return {p.name: (p.route, posted[p.route]) for p in families.pipeline_specs() if p.route in posted}
+
+
+@router.get("/api/pipelines")
+def list_pipelines(request: Request, user: User = Depends(viewer)) -> list[dict]:
+    """Every registered pipeline with its declared params, its `family`, and where the studio runs it
+    (`studio_endpoint`, `studio_page`; both null for one the studio does not run)."""
+    served = studio_endpoints(request.app)
+    out = []
+    for spec in families.pipeline_specs():
+        endpoint, page = served.get(spec.name, (None, None))
+        out.append({**pipeline_class(spec.name).schema(), "family": spec.family, "studio_endpoint": endpoint,
+                    "studio_page": page})
+    return out
