@@ -16,8 +16,12 @@ SHOTS = os.environ.get("ARTFORGE_SHOTS")
 
 
 def shot(pg, name: str) -> None:
-    if SHOTS:
-        pg.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
+    if SHOTS:                               # every picture drawn first (tiles load lazily)
+        pg.evaluate("document.querySelectorAll('img').forEach(i => { i.loading = 'eager'; })")
+        for img in pg.locator("img").all():
+            expect(img).to_have_js_property("complete", True)
+        pg.evaluate("window.scrollTo(0, 0)")
+        pg.screenshot(path=os.path.join(SHOTS, f"{name}.png"))
 
 
 def create_form(pg):
