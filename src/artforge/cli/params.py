@@ -51,7 +51,8 @@ def add_pipeline_options(parser: argparse.ArgumentParser, specs: Spec | list[tup
             seen.add(p.name)
             flags = [f"--{rename.get(p.name, p.name).replace('_', '-')}"] + ([p.short] if p.short else [])
             if several:
-                owners = ", ".join(dict.fromkeys(label for label, q in pairs if any(x.name == p.name for x in q.params)))
+                owners = ", ".join(dict.fromkeys(label for label, q in pairs
+                                                 if any(x.name == p.name for x in q.params)))
                 parser.add_argument(*flags, dest=p.name, default=argparse.SUPPRESS, metavar=p.kind.upper(),
                                     help=f"{p.help}{p.range_text()} ({owners})")
             elif p.kind == "bool":

@@ -34,7 +34,8 @@ def input_field(i: Input, default: Any = ...) -> tuple[Any, Any]:
     if i.kind == "model":
         return str, Field(default, max_length=100, description=i.help)
     if i.many:
-        return list[ArtworkId], Field(default, min_length=i.min, max_length=i.max, description=f"artwork ids of {i.help}")
+        return list[ArtworkId], Field(default, min_length=i.min, max_length=i.max,
+                                      description=f"artwork ids of {i.help}")
     return ArtworkId, Field(default, description=f"artwork id of {i.help}")
 
 
