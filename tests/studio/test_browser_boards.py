@@ -135,7 +135,10 @@ def test_many_long_board_names_and_the_selection_bar_fit_1280_px(ui):
     assert ui.evaluate("document.documentElement.scrollWidth") <= WIDE
     chips = ui.get_by_role("group", name="Boards").get_by_role("button")
     edges = chips.evaluate_all("bs => bs.map(b => b.getBoundingClientRect().right)")
+    heights = chips.evaluate_all("bs => bs.map(b => b.getBoundingClientRect().height)")
+    assert max(heights) <= 36                     # one line each (a cover of class 'empty' once got its 40 px padding)
     boards = len(api_json(ui, "GET", "/api/boards"))                     # these 8 and the other tests' boards
     assert len(edges) == boards + 2 and max(edges) <= WIDE - 24              # All and New board… too; main's padding
+    shot(ui, "boards-many")
     bar = ui.get_by_role("region", name="Selected pictures").bounding_box()
     assert bar["x"] + bar["width"] <= WIDE - 24

@@ -39,11 +39,13 @@ export class Boards {
     const chip = (board, label, extra) => h("button", {
       type: "button", class: "toggle board-chip", "aria-pressed": String(shown === (board ? board.id : null)),
       "aria-label": board ? `Board ${board.name}, ${plural(board.count, "picture")}` : "All pictures",
+      title: board ? board.name : null,                     // a long name is cut short on the chip
       onclick: () => this.pick(board ? board.id : null) }, extra, h("span", { class: "board-name" }, label),
       board ? h("span", { class: "board-count" }, String(board.count)) : null);
-    const cover = b => b.cover_url ? h("img", { src: b.cover_url, alt: "", class: "board-cover" }) : h("span", { class: "board-cover empty" });
+    const cover = b => b.cover_url ? h("img", { src: b.cover_url, alt: "", class: "board-cover" }) : h("span", { class: "board-cover blank" });
     clear(this.chips, chip(null, "All"), this.list.map(b => chip(b, b.name, cover(b))),
       me.can("editor") ? h("button", { type: "button", class: "ghost board-new", onclick: () => this.create() }, "New board…") : null);
+    this.el.hidden = !me.can("editor") && !this.list.length;          // a viewer without boards: nothing to pick
     const current = this.current();
     this.renameButton.hidden = this.deleteButton.hidden = !current;
     const keep = this.bulkSelect.value;
