@@ -86,10 +86,12 @@ def run(args) -> int:
         if plain or args.run:
             raise UserError("--resume RUN_DIR takes no family, data folder or --run; only --steps N and "
                             "key=value settings such as train.steps (data.path=DIR when the images moved)")
-        fixed = [flag for flag, (d, _) in flag_settings().items() if not d.tag.resume]
+        flags = flag_settings()
+        fixed = [flag for flag, (d, _) in flags.items() if not d.tag.resume]
         if args.config or any(getattr(args, _dest(flag)) is not None for flag in fixed):
-            raise UserError("--resume keeps the run's config; only --steps, --device, train.* "
-                            "logging/checkpoint settings and data.path (the same images, moved) may change")
+            free = ", ".join(flag for flag in flags if flag not in fixed)
+            raise UserError(f"--resume keeps the run's config; only {free}, train.* logging/checkpoint settings "
+                            "and data.path (the same images, moved) may change")
         fam, exp, state = resume_experiment(Path(args.resume), fams,
                                             absolute_data_paths(_flag_overrides(args) + overrides))
         run_dir = Path(args.resume)
