@@ -18,7 +18,10 @@ def test_eval_run_writes_report_json_and_index(cli, trained_run, tmp_path, capsy
     for key in ("FD_effnet", "KID_effnet", "KID_effnet_std", "precision", "recall", "density", "coverage"):
         assert isinstance(res[key], float), key
     assert res["n_generated"] == 12 and res["n_reference"] == 12 and res["reliability"].startswith("rough")
-    assert res["memorization"]["checked"] == 12 and 0 <= res["memorization"]["fraction_flagged"] <= 1
+    mem = res["memorization"]
+    # three steps of training draw near-grey pictures: none is within the copy margin of the drawn art
+    assert (mem["checked"], mem["flagged"], mem["fraction_flagged"]) == (12, 0, 0.0)
+    assert f"feature cosine distance < {mem['tau_feat'] / 2:.4f}" in mem["rule"]
     report = (run / "eval" / "report.md").read_text()
     assert "FD_effnet" in report and "memorization.png" in report and "not** FID" in report
     panel = Image.open(run / "eval" / "memorization.png")
