@@ -98,3 +98,12 @@ def test_the_studio_refuses_a_bad_batch_in_the_trainers_words(jobs_studio, cli, 
 def _full(family: str, key: str) -> str:
     (full,) = [s["key"] for s in settings_json(family) if s["key"].endswith(f".{key}")]
     return full
+
+
+@pytest.mark.parametrize("family, path", [("gan", "builtin"), ("music", "builtin:folk"), ("style", "builtin")])
+def test_builtin_data_is_each_familys_own_builtin_set(jobs_studio, family, path):  # noqa: F811
+    from artforge.studio.jobplan import plan_train
+
+    queue = jobs_studio.app.state.studio.jobs
+    data_path, _ = plan_train(family, queue.settings, queue.store, queue.library, "builtin", {}, 2, None, False)
+    assert data_path == path
