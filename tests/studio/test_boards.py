@@ -170,7 +170,7 @@ def test_renaming_onto_another_boards_name_is_refused(editor):
     ("   ", "name: give the board a name (1-60 characters)"),
     ("x" * 61, "name: at most 60 characters (this one has 61)"),
     ("two\nlines", "name: no control characters (tabs, line breaks...) in a board's name"),
-])
+], ids=["blank", "too-long", "control"])
 def test_a_bad_name_is_a_clear_422(editor, name, detail):
     r = editor.post("/api/boards", json={"name": name})
     assert (r.status_code, r.json()["detail"]) == (422, detail)
