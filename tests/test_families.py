@@ -217,3 +217,9 @@ def test_a_second_registration_of_a_taken_name_is_refused(toy):
     with pytest.raises(ValueError, match="^family music2: toy.paint is already registered$"):
         families.register(again)
     assert "music2" not in families.names()
+
+
+def test_a_registered_familys_starter_is_one_of_the_studios_shipped_models(toy):
+    from artforge.studio.models import shipped
+
+    assert shipped("starter:toy") and shipped("starter:melody-2bar") and not shipped("toy-starter")

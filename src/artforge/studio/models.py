@@ -18,10 +18,11 @@ import threading
 from collections import OrderedDict
 from pathlib import Path
 
+from .. import families
 from ..errors import UserError
 from ..io.weights import CONFIG_NAME, WEIGHTS_NAME
 from ..metrics.memorization import INDEX_NAME
-from ..models.pretrained import MUSIC_STARTERS, STARTER, STYLE_STARTERS, starter_dir
+from ..models.pretrained import STARTER, starter_dir
 
 RUN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 # Files of a model folder the studio shows (sample grids, curves, evaluation figures and reports).
@@ -44,8 +45,8 @@ class Protected(UserError):
 
 
 def shipped(name: str) -> bool:
-    """Whether `name` is one of the models that ship with artforge (the starter, the melody and style ones)."""
-    return name == STARTER or name in MUSIC_STARTERS or name in STYLE_STARTERS
+    """Whether `name` is one of the models that ship with artforge (every family's starters: artforge.families)."""
+    return isinstance(name, str) and families.starter(name) is not None
 
 
 def move_aside(path: Path, trash_dir: Path, label: str) -> Path:
