@@ -146,15 +146,6 @@ def _wait_for(cond, proc, timeout=120):
         time.sleep(0.1)
 
 
-@pytest.mark.parametrize("precision", ["bf16", "fp16"])
-def test_mixed_precision_steps_run_on_cpu(cli, image_dir, tmp_path, tiny_overrides, precision):
-    run = tmp_path / precision
-    assert cli("train", "gan", image_dir, "--run", run, "--steps", 2, "--quiet", *tiny_overrides,
-               f"train.precision={precision}", "train.channels_last=on") == 0
-    w = _weights(run)
-    assert all(torch.isfinite(v.float()).all() for v in w.values())
-
-
 class _Curve:
     """A toy one-phase task: a small MLP fits sin(3x); its loss is a mean over the batch, like the GAN's."""
 
@@ -198,6 +189,48 @@ def _fit(tmp_path: Path, steps: int, accumulate: int) -> nn.Module:
     loop = Loop(_Curve(), _Line(), cfg, tmp_path / f"acc{accumulate}-{steps}", quiet=True, write_checkpoints=False)
     loop.run()
     return loop.task.modules["net"]
+
+
+@pytest.mark.parametrize("precision,dtype", [("bf16", torch.bfloat16), ("fp16", torch.float16), ("fp32", None)])
+def test_the_step_runs_under_autocast_of_the_chosen_dtype_on_cpu(tmp_path, precision, dtype):
+    seen = []
+
+    class Probe(_Curve):
+        def loss(self, phase, batch, step):
+            out = self.modules["net"](batch)            # a Linear: autocast runs it in the low-precision dtype
+            seen.append((torch.is_autocast_enabled("cpu"), torch.get_autocast_dtype("cpu"), out.dtype))
+            return super().loss(phase, batch, step)
+
+    cfg = TrainConfig(steps=1, batch_size=16, device="cpu", precision=precision, log_every=1, sample_every=0,
+                      ema_kimg=0)
+    loop = Loop(Probe(), _Line(), cfg, tmp_path, quiet=True, write_checkpoints=False)
+    loop.run()
+    if dtype is None:
+        assert seen == [(False, torch.float32, torch.float32)]    # fp32: autocast off, the Linear in float32
+    else:
+        assert seen == [(True, dtype, dtype)]
+    assert loop.scalers["fit"].is_enabled() is (precision == "fp16")   # the scaler is for fp16 only
+
+
+def test_the_grad_scaler_skips_a_step_whose_gradient_is_infinite_and_halves_its_scale(tmp_path):
+    class InfGrad(_Curve):
+        def loss(self, phase, batch, step):
+            loss, logs = super().loss(phase, batch, step)
+            w = self.modules["net"][0].weight
+            # sqrt at 0: the value is 0 (the loss stays finite), its derivative 1 / (2 sqrt 0) is inf
+            return loss + torch.sqrt(w - w.detach()).sum(), logs
+
+    cfg = TrainConfig(steps=1, batch_size=16, device="cpu", precision="fp16", log_every=1, sample_every=0,
+                      ema_kimg=0)
+    loop = Loop(InfGrad(), _Line(), cfg, tmp_path, quiet=True, write_checkpoints=False)
+    before = {k: v.clone() for k, v in loop.task.modules["net"].state_dict().items()}
+    scale = loop.scalers["fit"].get_scale()
+    loop.run()
+    assert scale == 65536.0 and loop.scalers["fit"].get_scale() == scale / 2   # backoff factor 0.5
+    for k, v in loop.task.modules["net"].state_dict().items():
+        assert torch.equal(v, before[k]), k                                    # the step was skipped
+    assert loop.optimizers["fit"].state == {}                                  # Adam never stepped
+    assert not torch.isfinite(loop.task.modules["net"][0].weight.grad).all()
 
 
 def test_accumulated_micro_batches_equal_one_batch_of_their_total_size(tmp_path):
