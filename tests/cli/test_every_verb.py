@@ -8,7 +8,13 @@ import sys
 
 import pytest
 
-VERBS = ["demo", "data", "train", "generate", "interpolate", "music", "stylize", "studio", "recipe", "replay"]
+VERBS = ["demo", "data", "train", "eval", "generate", "interpolate", "music", "stylize", "studio", "recipe", "replay"]
+
+
+def test_the_list_holds_every_verb_the_cli_has():
+    from artforge.cli.main import VERBS as CLI_VERBS
+
+    assert sorted(VERBS) == sorted(CLI_VERBS)
 
 
 @pytest.mark.parametrize("verb", VERBS)
