@@ -146,7 +146,9 @@ def test_stylize_refusals(owner, viewer, fast_style):
 
 def test_the_pipelines_list_says_where_the_studio_runs_interpolate_and_stylize(owner):
     got = {p["name"]: p for p in owner.get("/api/pipelines").json()}
-    assert got["interpolate"] == {**InterpolatePipeline.schema(), "studio_endpoint": "/api/interpolate"}
-    assert got["stylize.fast"]["studio_endpoint"] == "/api/stylize/fast"
-    assert got["stylize.arbitrary"] == {**ArbitraryStylePipeline.schema(), "studio_endpoint": "/api/stylize/arbitrary"}
-    assert got["stylize.optimize"]["studio_endpoint"] is None and FastStylePipeline.name == "stylize.fast"
+    where = {name: (got[name]["studio_endpoint"], got[name]["studio_page"])
+             for name in ("interpolate", "stylize.fast", "stylize.arbitrary", "stylize.optimize")}
+    assert where == {"interpolate": ("/api/interpolate", "create"), "stylize.fast": ("/api/stylize/fast", "create"),
+                     "stylize.arbitrary": ("/api/stylize/arbitrary", "create"), "stylize.optimize": (None, None)}
+    for cls in (InterpolatePipeline, FastStylePipeline, ArbitraryStylePipeline):
+        assert got[cls.name]["params"] == cls.schema()["params"]            # the forms' fields
